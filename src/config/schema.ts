@@ -1,0 +1,183 @@
+import { z } from 'zod';
+
+/**
+ * THE configuration schema. Every key is documented here and in examples/fedgate.yaml; users
+ * script against these names, so renaming one is a breaking change. Secure defaults throughout.
+ */
+
+const duration = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 8h or 7d')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)))
+  .describe('a duration: seconds as a number, or a string such as 30s, 15m, 8h, 7d');
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 0.0.0.0:8443 or 127.0.0.1:8080');
+
+const serverSchema = z.strictObject({
+  /** Public URL people and applications reach fedgate at; every endpoint URL derives from it. */
+  baseUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  /** Where to listen (host:port). */
+  listen: hostPort.default('127.0.0.1:8080'),
+  /** Terminate TLS here (otherwise run behind a TLS-terminating proxy). */
+  tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional(),
+  /**
+   * Express "trust proxy": which proxies may set X-Forwarded-For/-Proto. false (default) trusts
+   * none; a number trusts that many hops; a list of addresses/CIDRs trusts those.
+   */
+  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.array(z.string())]).default(false),
+});
+
+const ldapTlsSchema = z.strictObject({
+  /** PEM file(s) of the CA that signed the directory servers' certificates. */
+  ca: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Upgrade ldap:// connections with StartTLS. */
+  startTls: z.boolean().default(false),
+  /** Verify server certificates (never turn off outside a lab). */
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+const groupsSchema = z.strictObject({
+  /**
+   * How nested group membership is found:
+   * - in-chain: AD's LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941), one search (AD default)
+   * - memberOf: read the user's memberOf values (OpenLDAP dynlist/memberof overlays)
+   * - search: search groups by member, following nesting level by level
+   * - none: no groups
+   */
+  strategy: z.enum(['in-chain', 'memberOf', 'search', 'none']).default('in-chain'),
+  /** Where groups live (default: the directory's userBase). */
+  base: z.string().optional(),
+  /** Attribute holding the group's name. */
+  nameAttribute: z.string().default('cn'),
+  /** Filter matching group objects (search and in-chain strategies). */
+  filter: z.string().default('(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))'),
+  /** Levels of nesting the search strategy follows. */
+  maxDepth: z.number().int().min(1).max(32).default(8),
+});
+
+const ldapDirectorySchema = z.strictObject({
+  type: z.literal('ldap'),
+  /** ldap:// or ldaps:// URLs; several = failover in order. */
+  urls: z.array(z.url({ protocol: /^ldaps?$/ })).min(1),
+  /** Service account that finds users (search-then-bind). */
+  bindDn: z.string().min(1),
+  bindPassword: z.string().min(1),
+  /** Where users live. */
+  userBase: z.string().min(1),
+  /** Attributes matched against what the user types (ignored when userFilter is set). */
+  loginAttributes: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/)).min(1).default(['userPrincipalName', 'sAMAccountName', 'mail']),
+  /** Full filter instead of loginAttributes; `{login}` is replaced by the escaped login. */
+  userFilter: z.string().includes('{login}').optional(),
+  /** Object filter ANDed with the login match. */
+  userObjectFilter: z.string().default('(|(objectClass=user)(objectClass=person))'),
+  /** NetBIOS domain accepted in `DOMAIN\user` logins (any when unset). */
+  netbiosDomain: z.string().optional(),
+  tls: ldapTlsSchema.default({ startTls: false, rejectUnauthorized: true }),
+  /** TCP connect timeout. */
+  connectTimeout: duration.default(5000),
+  /** Timeout of one LDAP operation. */
+  operationTimeout: duration.default(10000),
+  /** How long a server that failed stays out of rotation. */
+  deadServerRetry: duration.default(30000),
+  /** Connections per server for password binds (the service account's searches share one more). */
+  poolSize: z.number().int().min(1).max(64).default(8),
+  /** Attributes that may hold the source anchor, first present wins (entra-federation.md §7). */
+  sourceAnchor: z.union([z.string(), z.array(z.string()).min(1)]).default(['mS-DS-ConsistencyGuid', 'objectGUID'])
+    .transform((v) => (typeof v === 'string' ? (v === 'mS-DS-ConsistencyGuid' ? [v, 'objectGUID'] : [v]) : v)),
+  groups: groupsSchema.default({ strategy: 'in-chain', nameAttribute: 'cn', filter: '(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))', maxDepth: 8 }),
+});
+
+const fileDirectorySchema = z.strictObject({
+  type: z.literal('file'),
+  /** YAML file of users with scrypt-hashed passwords (see examples/demo-users.yaml). */
+  path: z.string().min(1),
+});
+
+const keyPairSchema = z.strictObject({ keyFile: z.string(), certFile: z.string() });
+
+const signingSchema = z.strictObject({
+  /** PEM private key of the token-signing certificate; generated under dataDir when absent. */
+  keyFile: z.string().optional(),
+  certFile: z.string().optional(),
+  /** The next key and certificate, published in metadata ahead of a rollover. */
+  next: keyPairSchema.optional(),
+  /** Validity of a generated certificate. */
+  generatedValidity: duration.default(365 * 86_400_000),
+}).refine((s) => (s.keyFile === undefined) === (s.certFile === undefined), {
+  message: 'set both keyFile and certFile, or neither (then a key is generated)',
+});
+
+const sessionSchema = z.strictObject({
+  /** Absolute lifetime of the SSO session (AD FS: 8h). */
+  lifetime: duration.default(8 * 3_600_000),
+  /** Signed out after this long without use. */
+  idleTimeout: duration.default(3_600_000),
+  /** Offer "keep me signed in" (a persistent cookie); off by default, as in AD FS. */
+  keepMeSignedIn: z.boolean().default(false),
+  /** Lifetime when the user ticks "keep me signed in" (AD FS: 24h). */
+  keepMeSignedInLifetime: duration.default(86_400_000),
+  /** Name of the session cookie. */
+  cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/).default('fedgate_session'),
+});
+
+const signInSchema = z.strictObject({
+  /** Password attempts per client address per minute. */
+  maxAttemptsPerIpPerMinute: z.number().int().min(1).default(30),
+  /** Failed attempts per username before it is held back (keep below AD's lockout threshold). */
+  maxFailuresPerUser: z.number().int().min(1).default(5),
+  /** How long failures per user are counted, and how long a user is held back. */
+  failureWindow: duration.default(15 * 60_000),
+  /** How long a started sign-in (the login page) stays valid. */
+  pendingLifetime: duration.default(15 * 60_000),
+});
+
+const brandingSchema = z.strictObject({
+  organizationName: z.string().min(1).default('fedgate'),
+  /** PNG, SVG or JPEG file shown on the sign-in page. */
+  logoFile: z.string().optional(),
+  /** Where "help" on the sign-in page points (e.g. the service desk). */
+  helpUrl: z.url().optional(),
+});
+
+/** Common keys of every relying party; each protocol's issue adds its own. */
+const relyingPartySchema = z.looseObject({
+  protocol: z.enum(['wsfed', 'saml', 'oidc']),
+  /** Realm (WS-Fed), entity ID (SAML) or client_id (OIDC). */
+  identifier: z.string().min(1),
+  displayName: z.string().optional(),
+  /** Where tokens may be sent; nothing is ever posted anywhere else. */
+  replyUrls: z.array(z.url()).default([]),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema,
+  /** Generated keys and local state (mode 0700). */
+  dataDir: z.string().default('./data'),
+  directory: z.discriminatedUnion('type', [ldapDirectorySchema, fileDirectorySchema]),
+  signing: signingSchema.default({ generatedValidity: 365 * 86_400_000 }),
+  session: sessionSchema.default({
+    lifetime: 8 * 3_600_000, idleTimeout: 3_600_000, keepMeSignedIn: false,
+    keepMeSignedInLifetime: 86_400_000, cookieName: 'fedgate_session',
+  }),
+  signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, pendingLifetime: 15 * 60_000 }),
+  branding: brandingSchema.default({ organizationName: 'fedgate' }),
+  relyingParties: z.array(relyingPartySchema).default([]),
+  logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .default({ level: 'info' }),
+  /** Set only by the embedded demo: shows the demo banner and the demo credentials. */
+  demo: z.boolean().default(false),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type LdapDirectoryConfig = z.output<typeof ldapDirectorySchema>;
+export type FileDirectoryConfig = z.output<typeof fileDirectorySchema>;
+export type DirectoryConfig = Config['directory'];
+export type RelyingPartyConfig = Config['relyingParties'][number];
