@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { DirectoryUser } from '../../core/principal.js';
+import { IdpError } from '../../core/errors.js';
+import { parseLogin, type AuthOutcome, type Directory } from '../directory.js';
+import { guidFromString, immutableIdFromBytes } from '../guid.js';
+import { DUMMY_HASH, isPasswordHash, verifyPassword } from './password-hash.js';
+
+/**
+ * A directory kept in a YAML file: the embedded demo, and a stand-in for tests. It behaves like
+ * AD where it matters: the same logins (UPN, DOMAIN\name, name), state revealed only after the
+ * right password, and lockout after `lockoutThreshold` bad passwords (counted in memory).
+ */
+const fileSchema = z.strictObject({
+  netbiosDomain: z.string().optional(),
+  /** Bad passwords before an account locks (0 = never), as AD's lockout threshold. */
+  lockoutThreshold: z.number().int().min(0).default(0),
+  users: z.array(z.strictObject({
+    username: z.string().min(1),
+    passwordHash: z.string().refine(isPasswordHash, 'an scrypt hash from `fedgate hash-password`'),
+    userPrincipalName: z.string().optional(),
+    mail: z.string().optional(),
+    displayName: z.string().optional(),
+    givenName: z.string().optional(),
+    sn: z.string().optional(),
+    objectGuid: z.string().optional(),
+    consistencyGuid: z.string().optional(),
+    objectSid: z.string().optional(),
+    state: z.enum(['active', 'disabled', 'expired', 'must-change', 'password-expired', 'locked-out']).default('active'),
+  })),
+  /** Groups by name; members are user or group names (nesting is followed). */
+  groups: z.array(z.strictObject({ name: z.string().min(1), members: z.array(z.string()) })).default([]),
+});
+
+type FileUser = z.output<typeof fileSchema>['users'][number];
+
+const STATE_OUTCOME = {
+  disabled: 'disabled',
+  expired: 'account-expired',
+  'must-change': 'must-change-password',
+  'password-expired': 'password-expired',
+  'locked-out': 'locked-out',
+} as const;
+
+export function createFileDirectory(path: string): Directory {
+  let data: z.output<typeof fileSchema>;
+  try {
+    data = fileSchema.parse(parse(readFileSync(path, 'utf8')));
+  } catch (err) {
+    const detail = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(err);
+    throw new IdpError('configuration', 'The user file is not valid.', `${path}: ${detail}`);
+  }
+  const badPasswords = new Map<string, number>();
+  const byName = new Map(data.users.map((u) => [u.username.toLowerCase(), u]));
+
+  const find = (login: string): FileUser | undefined => {
+    const parsed = parseLogin(login);
+    if (parsed.kind === 'down-level') {
+      if (data.netbiosDomain && parsed.domain?.toLowerCase() !== data.netbiosDomain.toLowerCase()) return undefined;
+      return byName.get(parsed.value.toLowerCase());
+    }
+    const value = parsed.value.toLowerCase();
+    if (parsed.kind === 'plain') return byName.get(value);
+    return data.users.find((u) => u.userPrincipalName?.toLowerCase() === value || u.mail?.toLowerCase() === value);
+  };
+
+  const groupsOf = (name: string): string[] => {
+    const found = new Set<string>();
+    const visit = (member: string) => {
+      for (const g of data.groups) {
+        if (g.members.includes(member) && !found.has(g.name)) {
+          found.add(g.name);
+          visit(g.name);
+        }
+      }
+    };
+    visit(name);
+    return [...found];
+  };
+
+  const toDirectoryUser = (u: FileUser): DirectoryUser => {
+    const anchor = u.consistencyGuid ?? u.objectGuid;
+    const groups = groupsOf(u.username);
+    return {
+      dn: `uid=${u.username},file`,
+      username: u.username,
+      userPrincipalName: u.userPrincipalName,
+      sAMAccountName: u.username,
+      mail: u.mail,
+      displayName: u.displayName,
+      givenName: u.givenName,
+      sn: u.sn,
+      objectGuid: u.objectGuid?.toLowerCase(),
+      objectSid: u.objectSid,
+      immutableId: anchor ? immutableIdFromBytes(guidFromString(anchor)) : undefined,
+      groups,
+      groupDns: groups.map((g) => `cn=${g},file`),
+    };
+  };
+
+  return {
+    async authenticate(login, password): Promise<AuthOutcome> {
+      const user = find(login);
+      const key = user?.username.toLowerCase() ?? '';
+      const locked = user !== undefined && (user.state === 'locked-out' ||
+        (data.lockoutThreshold > 0 && (badPasswords.get(key) ?? 0) >= data.lockoutThreshold));
+      // Always pay for one hash, so an unknown user takes as long as a known one.
+      const ok = (await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)) && user !== undefined && password.length > 0;
+      if (locked) return { outcome: 'locked-out' };
+      if (!ok || !user) {
+        if (user) badPasswords.set(key, (badPasswords.get(key) ?? 0) + 1);
+        return { outcome: 'invalid-credentials' };
+      }
+      badPasswords.delete(key);
+      if (user.state !== 'active') return { outcome: STATE_OUTCOME[user.state] };
+      return { outcome: 'success', user: toDirectoryUser(user) };
+    },
+    async findUser(login) {
+      const user = find(login);
+      return user ? toDirectoryUser(user) : undefined;
+    },
+    async checkHealth() {},
+    describe: () => `file ${path} (${data.users.length} users)`,
+    async close() {},
+  };
+}

@@ -1,0 +1,84 @@
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { IdpError } from '../core/errors.js';
+import { generateSigningCertificate } from './generate-certificate.js';
+
+/** A token-signing key, parsed once at start-up (a PEM per signature costs 3x: performance.md). */
+export interface SigningKey {
+  readonly privateKey: KeyObject;
+  readonly certificate: X509Certificate;
+  /** Base64 of the DER certificate: KeyInfo, metadata and Entra's signingCertificate. */
+  readonly certificateBase64: string;
+  readonly notAfter: Date;
+  readonly source: string;
+}
+
+/** THE key store: the current signing key and, during a rollover, the next one. */
+export interface KeyStore {
+  readonly current: SigningKey;
+  readonly next: SigningKey | undefined;
+}
+
+export function parseSigningKey(keyPem: string, certPem: string, source: string): SigningKey {
+  const privateKey = createPrivateKey(keyPem);
+  const certificate = new X509Certificate(certPem);
+  const publicFromKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const publicFromCert = certificate.publicKey.export({ format: 'der', type: 'spki' });
+  if (!publicFromKey.equals(publicFromCert)) {
+    throw new IdpError('configuration', 'The signing key does not match its certificate.', `${source}: key and certificate differ`);
+  }
+  if (privateKey.asymmetricKeyType !== 'rsa') {
+    throw new IdpError('configuration', 'The signing key must be RSA.', `${source}: ${privateKey.asymmetricKeyType}`);
+  }
+  return { privateKey, certificate, certificateBase64: certificate.raw.toString('base64'), notAfter: new Date(certificate.validTo), source };
+}
+
+function loadPair(keyFile: string, certFile: string): SigningKey {
+  return parseSigningKey(readFileSync(keyFile, 'utf8'), readFileSync(certFile, 'utf8'), certFile);
+}
+
+/** Where generated keys live: dataDir/signing/{current,next}-{key,cert}.pem, keys mode 0600. */
+export function generatedKeyPaths(dataDir: string, slot: 'current' | 'next') {
+  const dir = join(dataDir, 'signing');
+  return { dir, keyFile: join(dir, `${slot}-key.pem`), certFile: join(dir, `${slot}-cert.pem`) };
+}
+
+export async function writeGeneratedKey(dataDir: string, slot: 'current' | 'next', host: string, validityMs: number): Promise<void> {
+  const paths = generatedKeyPaths(dataDir, slot);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const { keyPem, certPem } = await generateSigningCertificate(host, validityMs);
+  writeFileSync(paths.keyFile, keyPem, { mode: 0o600 });
+  chmodSync(paths.keyFile, 0o600);
+  writeFileSync(paths.certFile, certPem, { mode: 0o644 });
+}
+
+export async function loadKeyStore(config: Config, log: Logger): Promise<KeyStore> {
+  let current: SigningKey;
+  if (config.signing.keyFile && config.signing.certFile) {
+    current = loadPair(config.signing.keyFile, config.signing.certFile);
+  } else {
+    const paths = generatedKeyPaths(config.dataDir, 'current');
+    if (!existsSync(paths.keyFile) || !existsSync(paths.certFile)) {
+      const host = new URL(config.server.baseUrl).hostname;
+      await writeGeneratedKey(config.dataDir, 'current', host, config.signing.generatedValidity);
+      log.warn({ certFile: paths.certFile }, 'generated a self-signed token-signing certificate');
+    }
+    current = loadPair(paths.keyFile, paths.certFile);
+  }
+  let next: SigningKey | undefined;
+  if (config.signing.next) {
+    next = loadPair(config.signing.next.keyFile, config.signing.next.certFile);
+  } else {
+    const paths = generatedKeyPaths(config.dataDir, 'next');
+    if (!config.signing.keyFile && existsSync(paths.keyFile) && existsSync(paths.certFile)) next = loadPair(paths.keyFile, paths.certFile);
+  }
+  return { current, next };
+}
+
+/** Days until the certificate expires (negative once expired). */
+export function daysUntilExpiry(key: SigningKey, now: number = Date.now()): number {
+  return (key.notAfter.getTime() - now) / 86_400_000;
+}
