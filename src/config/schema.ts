@@ -145,6 +145,8 @@ const brandingSchema = z.strictObject({
   logoFile: z.string().optional(),
   /** Where "help" on the sign-in page points (e.g. the service desk). */
   helpUrl: z.url().optional(),
+  /** Offered when a password has expired or must be changed (AD FS: /adfs/portal/updatepassword). */
+  passwordChangeUrl: z.url().optional(),
 });
 
 /** Common keys of every relying party; each protocol's issue adds its own. */

@@ -37,8 +37,13 @@ export interface Sessions {
 /** Idle refreshes are written at most this often, so SSO bursts cost no store write each. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** A stable reference to a session that is not the cookie value (stored, compared, logged). */
+export function sessionRef(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
+
 export function createSessions(store: StateStore, settings: SessionSettings, now: () => number = Date.now): Sessions {
-  const key = (id: string) => `session:${createHash('sha256').update(id).digest('base64url')}`;
+  const key = (id: string) => `session:${sessionRef(id)}`;
   const ttl = (s: SsoSession, t: number) => Math.max(1, Math.min(s.expiresAt, s.lastSeenAt + settings.idleTimeoutMs) - t);
 
   return {

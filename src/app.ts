@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { loginRoutes } from './authn/login-routes.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { newRequestId } from './http/request-context.js';
+import { createRenderer, VIEWS_DIR } from './http/render.js';
+import { createSessionCookie } from './http/session-cookie.js';
+import { healthRoutes } from './observability/health-routes.js';
+import { portalRoutes } from './portal/portal-routes.js';
+import type { Services } from './services.js';
+
+/**
+ * createApp: the one place routers are mounted. Read top to bottom, it is the table of contents
+ * of fedgate's HTTP surface.
+ */
+export function createApp(services: Services): Express {
+  const { config, log } = services;
+  const secure = config.server.baseUrl.startsWith('https:');
+  const logoFile = config.branding.logoFile;
+  const render = createRenderer({
+    organizationName: config.branding.organizationName,
+    hasLogo: logoFile !== undefined && existsSync(logoFile),
+    helpUrl: config.branding.helpUrl,
+    demo: config.demo,
+  }, { cache: true });
+  const cookie = createSessionCookie(config.session.cookieName, secure);
+  const applicationName = (id: string) => config.relyingParties.find((rp) => rp.identifier === id)?.displayName ?? id;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.server.trustProxy);
+  app.use(pinoHttp({
+    logger: log,
+    genReqId: (_req, res) => {
+      const id = newRequestId();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    autoLogging: { ignore: (req) => req.url === '/healthz' },
+  }));
+  app.use(helmet({
+    contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] } },
+    strictTransportSecurity: secure,
+  }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
+
+  app.use(healthRoutes({ directory: services.directory, keys: services.keys }));
+  app.use('/static', express.static(`${VIEWS_DIR}static`, { maxAge: '1h', index: false }));
+  if (logoFile) app.get('/branding/logo', (_req, res) => res.sendFile(logoFile));
+  app.use(loginRoutes({
+    pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,
+    keepMeSignedIn: config.session.keepMeSignedIn, passwordChangeUrl: config.branding.passwordChangeUrl, applicationName,
+  }));
+  app.use(portalRoutes({
+    pipeline: services.pipeline, sessions: services.sessions, cookie, render,
+    directoryDescription: services.directory.describe(),
+    applications: config.relyingParties,
+    demoUsers: services.demoUsers,
+    netbiosDomain: config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined,
+  }));
+  // Later issues mount the protocol routers here: wsfed, saml, oidc.
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(render));
+  return app;
+}

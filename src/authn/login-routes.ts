@@ -1,0 +1,98 @@
+import { Router, type Request, type Response } from 'express';
+import { IdpError } from '../core/errors.js';
+import { csrfToken, verifyCsrf } from '../http/csrf.js';
+import { formParam, queryParam } from '../http/params.js';
+import { requestContext } from '../http/request-context.js';
+import type { RenderPage } from '../http/render.js';
+import type { SessionCookie } from '../http/session-cookie.js';
+import { pickMessages } from '../i18n/messages.js';
+import type { Sessions } from '../session/sessions.js';
+import type { PasswordFailure, SignInPipeline } from './sign-in-pipeline.js';
+
+/** The sign-in form (/login) and the sign-out page (/logout), shared by every protocol. */
+export interface LoginRouteDeps {
+  readonly pipeline: SignInPipeline;
+  readonly sessions: Sessions;
+  readonly cookie: SessionCookie;
+  readonly render: RenderPage;
+  readonly secure: boolean;
+  readonly keepMeSignedIn: boolean;
+  readonly passwordChangeUrl: string | undefined;
+  /** Display name of an application, for "You are signing in to …". */
+  readonly applicationName: (identifier: string) => string;
+}
+
+/** HTTP status per outcome: a person reads the message; a script reads the status. */
+const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {
+  'invalid-credentials': 401, 'locked-out': 403, disabled: 403, 'account-expired': 403, 'password-expired': 403,
+  'must-change-password': 403, 'logon-hours': 403, workstation: 403, 'rate-limited': 429, 'directory-unavailable': 503, missing: 400,
+};
+
+const signinExpired = () =>
+  new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'unknown or expired pending sign-in');
+
+export function loginRoutes(deps: LoginRouteDeps): Router {
+  const router = Router();
+
+  const showForm = (req: Request, res: Response, pendingId: string, application: string, username: string,
+    failure?: PasswordFailure | 'missing') => {
+    const t = pickMessages(req.headers['accept-language']);
+    const error = failure === undefined ? undefined : failure === 'missing' ? t.missingFields : t[failure];
+    const offerChange = failure === 'password-expired' || failure === 'must-change-password';
+    deps.render(req, res, 'login', {
+      pendingId, application, applicationName: deps.applicationName(application), username, error,
+      csrf: csrfToken(req, res, deps.secure), keepMeSignedIn: deps.keepMeSignedIn,
+      changePasswordUrl: offerChange ? deps.passwordChangeUrl : undefined,
+    }, failure === undefined ? 200 : FAILURE_STATUS[failure]);
+  };
+
+  router.get('/login', async (req, res) => {
+    const pending = await deps.pipeline.pending(queryParam(req, 'pending'));
+    if (!pending) throw signinExpired();
+    showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
+  });
+
+  router.post('/login', async (req, res) => {
+    verifyCsrf(req);
+    const pendingId = formParam(req, 'pending') ?? '';
+    const pending = await deps.pipeline.pending(pendingId);
+    if (!pending) throw signinExpired();
+    const login = (formParam(req, 'UserName') ?? '').trim();
+    const password = formParam(req, 'Password') ?? '';
+    if (!login || !password || login.length > 256 || password.length > 1024) {
+      showForm(req, res, pending.id, pending.application, login.slice(0, 256), 'missing');
+      return;
+    }
+    const result = await deps.pipeline.submitPassword({
+      pendingId, login, password, keepMeSignedIn: formParam(req, 'Kmsi') === 'true', previousSessionId: deps.cookie.read(req),
+    }, requestContext(req));
+    if (result.kind === 'expired') throw signinExpired();
+    if (result.kind === 'failed') {
+      showForm(req, res, pending.id, pending.application, login, result.reason);
+      return;
+    }
+    deps.cookie.set(res, result.sessionId, result.session);
+    res.redirect(303, result.resumeUrl);
+  });
+
+  router.get('/logout', async (req, res) => {
+    const session = await deps.sessions.use(deps.cookie.read(req));
+    deps.render(req, res, 'signout', {
+      user: session ? session.principal.user.userPrincipalName ?? session.principal.user.username : undefined,
+      csrf: session?.csrfToken,
+    });
+  });
+
+  router.post('/logout', async (req, res) => {
+    const id = deps.cookie.read(req);
+    const session = await deps.sessions.use(id);
+    if (session) {
+      verifyCsrf(req, session.csrfToken);
+      await deps.pipeline.signOut(id, requestContext(req));
+    }
+    deps.cookie.clear(res);
+    deps.render(req, res, 'signed-out');
+  });
+
+  return router;
+}

@@ -1,0 +1,151 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Audit } from '../observability/audit.js';
+import type { PendingSignIn, SignInRequest } from '../core/pending-signin.js';
+import type { Principal } from '../core/principal.js';
+import { DirectoryUnavailableError } from '../core/errors.js';
+import type { AuthFailure, Directory } from '../directory/directory.js';
+import type { StateStore } from '../state/state-store.js';
+import { sessionRef, type Sessions, type SsoSession } from '../session/sessions.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/**
+ * THE authentication pipeline every protocol uses:
+ *   start  -> reuse an SSO session that satisfies the request, or park the request as a pending
+ *             sign-in and send the person to the sign-in page (or fail at once when passive);
+ *   submitPassword -> rate limits, the directory, a new session, then back to the protocol;
+ *   finish -> the protocol's resume endpoint takes the pending sign-in (once) with its principal.
+ * Kerberos (a later issue) slots in as another way to complete a pending sign-in.
+ */
+export interface RequestContext {
+  readonly clientIp: string;
+  readonly requestId: string;
+}
+
+export type StartResult =
+  | { readonly kind: 'signed-in'; readonly principal: Principal }
+  | { readonly kind: 'login-required'; readonly pending: PendingSignIn }
+  | { readonly kind: 'interaction-required' };
+
+export type PasswordFailure = AuthFailure | 'rate-limited' | 'directory-unavailable';
+
+export type PasswordResult =
+  | { readonly kind: 'signed-in'; readonly sessionId: string; readonly session: SsoSession; readonly resumeUrl: string }
+  | { readonly kind: 'failed'; readonly reason: PasswordFailure }
+  | { readonly kind: 'expired' };
+
+export interface SignInPipeline {
+  start(request: SignInRequest, sessionId: string | undefined, ctx: RequestContext): Promise<StartResult>;
+  pending(id: string | undefined): Promise<PendingSignIn | undefined>;
+  submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
+  finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal } | undefined>;
+  signOut(sessionId: string | undefined, ctx: RequestContext): Promise<SsoSession | undefined>;
+}
+
+export interface PasswordInput {
+  readonly pendingId: string;
+  readonly login: string;
+  readonly password: string;
+  readonly keepMeSignedIn: boolean;
+  /** The session cookie the browser already had (replaced: a sign-in always gets a new id). */
+  readonly previousSessionId: string | undefined;
+}
+
+export interface PipelineDeps {
+  readonly directory: Directory;
+  readonly sessions: Sessions;
+  readonly store: StateStore;
+  readonly rateLimiter: RateLimiter;
+  readonly audit: Audit;
+  readonly pendingLifetimeMs: number;
+  readonly allowKeepMeSignedIn: boolean;
+  readonly now?: () => number;
+}
+
+const pendingKey = (id: string) => `pending:${id}`;
+const PENDING_ID = /^[A-Za-z0-9_-]{22,64}$/;
+
+/** Whether an existing session may answer this request without asking the person again. */
+export function sessionSatisfies(session: SsoSession, request: SignInRequest): boolean {
+  if (request.forceFresh) return false;
+  if (request.requiredMethod === 'password' && session.principal.authentication.kind !== 'password') return false;
+  return true;
+}
+
+export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
+  const now = deps.now ?? Date.now;
+  const { sessions, store, audit } = deps;
+
+  const loadPending = async (id: string | undefined) =>
+    id && PENDING_ID.test(id) ? store.get<PendingSignIn>(pendingKey(id)) : undefined;
+
+  return {
+    async start(request, sessionId, ctx) {
+      const session = await sessions.use(sessionId);
+      if (session && sessionId && sessionSatisfies(session, request)) {
+        await sessions.addRelyingParty(sessionId, request.application);
+        audit({ type: 'sso.reused', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
+          application: request.application, clientIp: ctx.clientIp, requestId: ctx.requestId });
+        return { kind: 'signed-in', principal: session.principal };
+      }
+      if (request.passive) return { kind: 'interaction-required' };
+      const pending: PendingSignIn = { ...request, id: randomBytes(24).toString('base64url'), createdAt: now() };
+      await store.set(pendingKey(pending.id), pending, deps.pendingLifetimeMs);
+      return { kind: 'login-required', pending };
+    },
+
+    pending: loadPending,
+
+    async submitPassword(input, ctx) {
+      const pending = await loadPending(input.pendingId);
+      if (!pending) return { kind: 'expired' };
+      const base = { user: input.login, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'password' };
+      if (!(await deps.rateLimiter.allowAttempt(ctx.clientIp)) || !(await deps.rateLimiter.userAllowed(input.login))) {
+        audit({ type: 'signin.rate_limited', ...base });
+        return { kind: 'failed', reason: 'rate-limited' };
+      }
+      let outcome;
+      try {
+        outcome = await deps.directory.authenticate(input.login, input.password);
+      } catch (err) {
+        if (!(err instanceof DirectoryUnavailableError)) throw err;
+        audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
+        return { kind: 'failed', reason: 'directory-unavailable' };
+      }
+      if (outcome.outcome !== 'success') {
+        if (outcome.outcome === 'invalid-credentials') await deps.rateLimiter.recordFailure(input.login);
+        audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
+        return { kind: 'failed', reason: outcome.outcome };
+      }
+      await deps.rateLimiter.recordSuccess(input.login);
+      await sessions.destroy(input.previousSessionId);
+      const principal: Principal = { user: outcome.user, authentication: { kind: 'password', instant: new Date(now()).toISOString() } };
+      const { id: sessionId, session } = await sessions.create(principal, { persistent: input.keepMeSignedIn && deps.allowKeepMeSignedIn });
+      await sessions.addRelyingParty(sessionId, pending.application);
+      const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
+      await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
+      audit({ type: 'signin.success', ...base, user: outcome.user.userPrincipalName ?? outcome.user.username });
+      return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}` };
+    },
+
+    async finish(pendingId, sessionId) {
+      if (!pendingId || !PENDING_ID.test(pendingId) || !sessionId) return undefined;
+      const pending = await store.take<PendingSignIn>(pendingKey(pendingId));
+      if (!pending?.completedBySession) return undefined;
+      // Only the browser that signed in may finish: the pending id alone (it is in a URL) is not enough.
+      const a = Buffer.from(pending.completedBySession);
+      const b = Buffer.from(sessionRef(sessionId));
+      if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+      const session = await sessions.use(sessionId);
+      return session ? { pending, principal: session.principal } : undefined;
+    },
+
+    async signOut(sessionId, ctx) {
+      const session = await sessions.destroy(sessionId);
+      if (session) {
+        audit({ type: 'signout', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
+          clientIp: ctx.clientIp, requestId: ctx.requestId, application: 'portal' });
+      }
+      return session;
+    },
+  };
+}

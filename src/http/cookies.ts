@@ -1,0 +1,26 @@
+import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
+import type { Request, Response } from 'express';
+
+/** Cookies are parsed here and nowhere else; every cookie we set is HttpOnly and SameSite=Lax. */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  return parseCookie(header)[name];
+}
+
+export interface CookieOptions {
+  /** Secure flag: on whenever fedgate is reached over https. */
+  readonly secure: boolean;
+  /** Persistent cookie lifetime; omitted = a browser-session cookie. */
+  readonly maxAgeMs?: number;
+}
+
+export function setCookie(res: Response, name: string, value: string, options: CookieOptions): void {
+  const attributes: SerializeOptions = { httpOnly: true, sameSite: 'lax', path: '/', secure: options.secure };
+  if (options.maxAgeMs !== undefined) attributes.maxAge = Math.floor(options.maxAgeMs / 1000);
+  res.append('Set-Cookie', stringifySetCookie(name, value, attributes));
+}
+
+export function clearCookie(res: Response, name: string, options: CookieOptions): void {
+  res.append('Set-Cookie', stringifySetCookie(name, '', { httpOnly: true, sameSite: 'lax', path: '/', secure: options.secure, maxAge: 0 }));
+}

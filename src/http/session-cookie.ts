@@ -1,0 +1,22 @@
+import type { Request, Response } from 'express';
+import type { SsoSession } from '../session/sessions.js';
+import { clearCookie, readCookie, setCookie } from './cookies.js';
+
+/**
+ * The SSO session cookie: HttpOnly, SameSite=Lax, Secure whenever the public URL is https. A
+ * browser-session cookie unless the person chose "keep me signed in".
+ */
+export interface SessionCookie {
+  read(req: Request): string | undefined;
+  set(res: Response, id: string, session: SsoSession): void;
+  clear(res: Response): void;
+}
+
+export function createSessionCookie(name: string, secure: boolean, now: () => number = Date.now): SessionCookie {
+  return {
+    read: (req) => readCookie(req, name),
+    set: (res, id, session) =>
+      setCookie(res, name, id, session.persistent ? { secure, maxAgeMs: session.expiresAt - now() } : { secure }),
+    clear: (res) => clearCookie(res, name, { secure }),
+  };
+}

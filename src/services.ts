@@ -1,0 +1,63 @@
+import type { Config } from './config/schema.js';
+import type { Directory } from './directory/directory.js';
+import { createFileDirectory } from './directory/file/file-directory.js';
+import { loadKeyStore, type KeyStore } from './keys/key-store.js';
+import { createAudit, type Audit } from './observability/audit.js';
+import type { Logger } from './observability/logger.js';
+import type { DemoUser } from './portal/portal-routes.js';
+import { createRateLimiter } from './authn/rate-limit.js';
+import { createSignInPipeline, type SignInPipeline } from './authn/sign-in-pipeline.js';
+import { createSessions, type Sessions } from './session/sessions.js';
+import { createMemoryStore } from './state/memory-store.js';
+import type { StateStore } from './state/state-store.js';
+
+/**
+ * The composition root: every backend is built once here and handed to the app. Nothing else
+ * constructs a directory, a store or a key store.
+ */
+export interface Services {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly audit: Audit;
+  readonly directory: Directory;
+  readonly keys: KeyStore;
+  readonly store: StateStore;
+  readonly sessions: Sessions;
+  readonly pipeline: SignInPipeline;
+  /** Shown on the start page by the embedded demo only. */
+  readonly demoUsers: readonly DemoUser[];
+}
+
+export interface ServiceOverrides {
+  readonly directory?: Directory;
+  readonly store?: StateStore;
+  readonly demoUsers?: readonly DemoUser[];
+}
+
+export async function buildServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  const audit = createAudit(log);
+  const keys = await loadKeyStore(config, log);
+  const directory = overrides.directory ?? (config.directory.type === 'file' ? createFileDirectory(config.directory.path)
+    : (await import('./directory/create-directory.js')).createDirectory(config.directory, log));
+  const store = overrides.store ?? createMemoryStore();
+  const sessions = createSessions(store, {
+    lifetimeMs: config.session.lifetime,
+    idleTimeoutMs: config.session.idleTimeout,
+    persistentLifetimeMs: config.session.keepMeSignedInLifetime,
+  });
+  const rateLimiter = createRateLimiter(store, {
+    maxAttemptsPerIpPerMinute: config.signIn.maxAttemptsPerIpPerMinute,
+    maxFailuresPerUser: config.signIn.maxFailuresPerUser,
+    failureWindowMs: config.signIn.failureWindow,
+  });
+  const pipeline = createSignInPipeline({
+    directory, sessions, store, rateLimiter, audit,
+    pendingLifetimeMs: config.signIn.pendingLifetime,
+    allowKeepMeSignedIn: config.session.keepMeSignedIn,
+  });
+  return { config, log, audit, directory, keys, store, sessions, pipeline, demoUsers: overrides.demoUsers ?? [] };
+}
+
+export async function closeServices(services: Services): Promise<void> {
+  await Promise.allSettled([services.directory.close(), services.store.close()]);
+}

@@ -1,0 +1,30 @@
+import request from 'supertest';
+import type { Express } from 'express';
+import { expect } from 'vitest';
+
+/**
+ * Drives the sign-in form as a browser would (supertest agent = a cookie jar): start at /signin,
+ * read the form's hidden fields, post the credentials. Returns the agent and the last response.
+ */
+export type Agent = ReturnType<typeof request.agent>;
+
+export function hiddenField(html: string, name: string): string {
+  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (!m) throw new Error(`no hidden field ${name} in page`);
+  return m[1]!;
+}
+
+export async function openLoginForm(agent: Agent, start = '/signin') {
+  const started = await agent.get(start);
+  expect(started.status).toBe(303);
+  expect(started.headers.location).toMatch(/^\/login\?pending=/);
+  const form = await agent.get(started.headers.location);
+  expect(form.status).toBe(200);
+  return { pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), form };
+}
+
+export async function signIn(app: Express, login: string, password: string, agent: Agent = request.agent(app)) {
+  const { pending, csrf } = await openLoginForm(agent);
+  const res = await agent.post('/login').type('form').send({ pending, csrf, UserName: login, Password: password });
+  return { agent, res, pending };
+}

@@ -1,0 +1,257 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { DirectoryUnavailableError } from '../../src/core/errors.js';
+import type { Directory } from '../../src/directory/directory.js';
+import { startTestApp } from '../harness/app.js';
+import { hiddenField, openLoginForm, signIn } from './sign-in-flow.js';
+
+const ALICE = { login: 'alice@demo.fedgate.test', password: 'Demo-alice-1' };
+
+describe('sign-in page and SSO session (file directory, real app over HTTP)', () => {
+  it('signs a person in: form, session cookie, resume, then the start page shows their claims', async () => {
+    const t = await startTestApp();
+    const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(/^\/signin\/resume\?pending=/);
+    const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_session='));
+    expect(setCookie).toBeDefined();
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).not.toMatch(/Max-Age|Expires/); // a browser-session cookie without keep-me-signed-in
+    const id = /fedgate_session=([^;]+)/.exec(setCookie!)![1]!;
+    expect(Buffer.from(id, 'base64url').length).toBeGreaterThanOrEqual(16);
+
+    const resumed = await agent.get(res.headers.location);
+    expect(resumed.status).toBe(303);
+    expect(resumed.headers.location).toBe('/');
+    const home = await agent.get('/');
+    expect(home.text).toContain('alice@demo.fedgate.test');
+    expect(home.text).toContain('1MOyofbliUeavN7wEjRWeA=='); // ImmutableID, entra-federation.md §7
+    expect(home.text).toContain('engineers, staff'); // nested group
+    expect(home.text).toContain('http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password');
+    const [event] = t.audits('signin.success');
+    expect(event).toMatchObject({ user: 'alice@demo.fedgate.test', application: 'portal', method: 'password' });
+    expect(event!.clientIp).toBeTruthy();
+    expect(event!.requestId).toBeTruthy();
+  });
+
+  it('accepts DOMAIN\\name and the bare name', async () => {
+    const t = await startTestApp();
+    for (const login of ['DEMO\\alice', 'alice']) {
+      const { res } = await signIn(t.app, login, ALICE.password);
+      expect(res.status, login).toBe(303);
+    }
+  });
+
+  it('single sign-on: a second sign-in request is answered from the session without the form', async () => {
+    const t = await startTestApp();
+    const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
+    await agent.get(res.headers.location);
+    const again = await agent.get('/signin');
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toBe('/');
+    expect(t.audits('sso.reused')).toHaveLength(1);
+  });
+
+  it('a fresh sign-in request (prompt=login) shows the form even with a session', async () => {
+    const t = await startTestApp();
+    const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
+    await agent.get(res.headers.location);
+    const fresh = await agent.get('/signin?fresh=1');
+    expect(fresh.headers.location).toMatch(/^\/login\?pending=/);
+  });
+
+  it('pre-fills the username from the login hint, escaped', async () => {
+    const t = await startTestApp();
+    const agent = request.agent(t.app);
+    const { form } = await openLoginForm(agent, '/signin?login_hint=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E');
+    expect(form.text).not.toContain('<script>alert(1)</script>');
+    expect(form.text).toContain('&quot;&gt;&lt;script&gt;');
+    const { form: plain } = await openLoginForm(agent, '/signin?login_hint=bob%40demo.fedgate.test');
+    expect(plain.text).toContain('value="bob@demo.fedgate.test"');
+  });
+
+  it.each([
+    ['wrong password', ALICE.login, 'nope', 401, 'Incorrect user name or password', 'invalid-credentials'],
+    ['unknown user (same answer: no enumeration)', 'nobody@demo.fedgate.test', 'nope', 401, 'Incorrect user name or password', 'invalid-credentials'],
+    ['disabled account', 'carol', 'Demo-carol-1', 403, 'Your account has been disabled', 'disabled'],
+    ['expired account', 'dave', 'Demo-dave-1', 403, 'Your account has expired', 'account-expired'],
+    ['must change password', 'erin', 'Demo-erin-1', 403, 'You must change your password', 'must-change-password'],
+  ])('%s: its own message, status and audit outcome, and no session', async (_name, login, password, status, message, outcome) => {
+    const t = await startTestApp();
+    const { res } = await signIn(t.app, login, password);
+    expect(res.status).toBe(status);
+    expect(res.text).toContain(message);
+    expect(res.text).toContain(`value="${login.replace('\\', '\\')}"`); // the username stays filled in
+    expect(([] as string[]).concat(res.headers['set-cookie'] ?? []).some((c) => c.startsWith('fedgate_session='))).toBe(false);
+    expect(t.audits('signin.failure')).toEqual([expect.objectContaining({ outcome, user: login })]);
+    expect(t.logText()).not.toContain(password === 'nope' ? 'nope"' : password);
+  });
+
+  it('a locked account says so (lockout threshold of the demo directory)', async () => {
+    const t = await startTestApp({ signIn: { maxFailuresPerUser: 50 } });
+    const agent = request.agent(t.app);
+    for (let i = 0; i < 5; i++) await signIn(t.app, 'bob', 'wrong', agent);
+    const { res } = await signIn(t.app, 'bob', 'Demo-bob-1', agent);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('Your account is locked');
+    expect(t.audits('signin.failure').at(-1)).toMatchObject({ outcome: 'locked-out' });
+  });
+
+  it('holds a username back after too many failures, without asking the directory', async () => {
+    let calls = 0;
+    const t0 = await startTestApp();
+    const counting: Directory = { ...t0.services.directory, authenticate: (l, p) => { calls++; return t0.services.directory.authenticate(l, p); } };
+    const t = await startTestApp({ signIn: { maxFailuresPerUser: 3 } }, { directory: counting });
+    for (let i = 0; i < 3; i++) expect((await signIn(t.app, 'alice', 'wrong')).res.status).toBe(401);
+    const { res } = await signIn(t.app, 'alice', ALICE.password);
+    expect(res.status).toBe(429);
+    expect(res.text).toContain('Too many sign-in attempts');
+    expect(calls).toBe(3);
+    expect(t.audits('signin.rate_limited')).toHaveLength(1);
+  });
+
+  it('limits attempts per client address', async () => {
+    const t = await startTestApp({ signIn: { maxAttemptsPerIpPerMinute: 2 } });
+    const agent = request.agent(t.app);
+    expect((await signIn(t.app, 'alice', 'x1', agent)).res.status).toBe(401);
+    expect((await signIn(t.app, 'bob', 'x2', agent)).res.status).toBe(401);
+    expect((await signIn(t.app, 'erin', 'x3', agent)).res.status).toBe(429);
+  });
+
+  it('an unreachable directory is "temporarily unavailable", never "wrong password"', async () => {
+    const down: Directory = {
+      authenticate: async () => { throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:1'); },
+      findUser: async () => undefined,
+      checkHealth: async () => { throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:1'); },
+      describe: () => 'down',
+      close: async () => {},
+    };
+    const t = await startTestApp({}, { directory: down });
+    const { res } = await signIn(t.app, ALICE.login, ALICE.password);
+    expect(res.status).toBe(503);
+    expect(res.text).toContain('temporarily unavailable');
+    expect(res.text).not.toContain('Incorrect');
+    expect(t.audits('signin.directory_unavailable')).toHaveLength(1);
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.directory.ok).toBe(false);
+  });
+
+  it('refuses a form posted without the CSRF cookie or with a wrong token', async () => {
+    const t = await startTestApp();
+    const agent = request.agent(t.app);
+    const { pending, csrf } = await openLoginForm(agent);
+    const stranger = await request(t.app).post('/login').type('form').send({ pending, csrf, UserName: 'alice', Password: ALICE.password });
+    expect(stranger.status).toBe(403);
+    const wrong = await agent.post('/login').type('form').send({ pending, csrf: 'x'.repeat(43), UserName: 'alice', Password: ALICE.password });
+    expect(wrong.status).toBe(403);
+    expect(wrong.text).toContain('expired');
+    expect(t.audits('signin.success')).toHaveLength(0);
+  });
+
+  it('a finished sign-in cannot be resumed twice, nor by another browser', async () => {
+    const t = await startTestApp();
+    const { res: done } = await signIn(t.app, ALICE.login, ALICE.password);
+    const otherBrowser = await signIn(t.app, 'bob', 'Demo-bob-1');
+    // Bob's browser tries Alice's resume link: refused.
+    const stolen = await otherBrowser.agent.get(done.headers.location);
+    expect(stolen.status).toBe(400);
+    expect(stolen.text).toContain('took too long or was already used');
+  });
+
+  it('an unknown or expired pending sign-in gets an error page with a reference, no stack trace', async () => {
+    const t = await startTestApp();
+    const res = await request(t.app).get('/login?pending=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(res.headers['x-request-id']);
+    expect(res.text).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('keep me signed in is off by default, and gives a persistent cookie when enabled and chosen', async () => {
+    const off = await startTestApp();
+    const agent = request.agent(off.app);
+    const { form } = await openLoginForm(agent);
+    expect(form.text).not.toContain('name="Kmsi"');
+
+    const on = await startTestApp({ session: { keepMeSignedIn: true } });
+    const agent2 = request.agent(on.app);
+    const { pending, csrf, form: form2 } = await openLoginForm(agent2);
+    expect(form2.text).toContain('name="Kmsi"');
+    const res = await agent2.post('/login').type('form').send({ pending, csrf, UserName: 'alice', Password: ALICE.password, Kmsi: 'true' });
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_session='));
+    expect(cookie).toMatch(/Max-Age=86(3\d\d|400)\b/);
+  });
+
+  it('sign-out: confirmation form, CSRF-checked, then the session is gone', async () => {
+    const t = await startTestApp();
+    const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
+    await agent.get(res.headers.location);
+    const page = await agent.get('/logout');
+    expect(page.text).toContain('Do you want to sign out?');
+    const forged = await agent.post('/logout').type('form').send({ csrf: 'forged' });
+    expect(forged.status).toBe(403);
+    expect((await agent.get('/')).text).toContain('Signed in as');
+    const out = await agent.post('/logout').type('form').send({ csrf: hiddenField(page.text, 'csrf') });
+    expect(out.status).toBe(200);
+    expect(out.text).toContain('You have signed out');
+    expect((await agent.get('/')).text).toContain('You are not signed in');
+    expect(t.audits('signout')).toEqual([expect.objectContaining({ user: 'alice@demo.fedgate.test' })]);
+    // The old cookie value is dead even if replayed.
+    const again = await agent.get('/signin');
+    expect(again.headers.location).toMatch(/^\/login/);
+  });
+
+  it('never logs a password or a session cookie', async () => {
+    const t = await startTestApp();
+    const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
+    await agent.get(res.headers.location);
+    await agent.get('/');
+    const id = /fedgate_session=([^;]+)/.exec(([] as string[]).concat(res.headers['set-cookie']).join(';'))![1]!;
+    expect(t.logText()).not.toContain(ALICE.password);
+    expect(t.logText()).not.toContain(id);
+    expect(t.logs().some((l) => (l.req as { id?: string } | undefined)?.id)).toBe(true);
+  });
+});
+
+describe('HTTP edge', () => {
+  it('healthz and readyz', async () => {
+    const t = await startTestApp();
+    expect((await request(t.app).get('/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.directory.ok).toBe(true);
+    expect(ready.body.checks.signingCertificate.daysLeft).toBeGreaterThan(300);
+  });
+
+  it('security headers on pages, and no framework fingerprint', async () => {
+    const t = await startTestApp();
+    const res = await request(t.app).get('/');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('malformed input gets a 400 page: repeated parameters, oversized bodies, unknown paths get 404', async () => {
+    const t = await startTestApp();
+    const repeated = await request(t.app).get('/login?pending=a&pending=b');
+    expect(repeated.status).toBe(400);
+    expect(repeated.text).toContain('could not be understood');
+    const big = await request(t.app).post('/login').type('form').send(`UserName=${'a'.repeat(70_000)}`);
+    expect(big.status).toBe(400);
+    expect(big.text).not.toMatch(/PayloadTooLargeError|node_modules/);
+    const missing = await request(t.app).get('/no/such/page');
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain('does not exist');
+  });
+
+  it('the start page shows the configuration and, in the demo, the demo users and a loud warning', async () => {
+    const t = await startTestApp({ demo: true });
+    const home = await request(t.app).get('/');
+    expect(home.text).toContain('DEMO MODE');
+    expect(home.text).toContain('Demo-alice-1');
+    expect(home.text).toContain('file ');
+  });
+});
