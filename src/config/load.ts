@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
 import { configSchema, type Config } from './schema.js';
 
 /** Every problem found in a configuration, each with its key path. */
@@ -27,16 +27,51 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(path, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const yamlProblems = doc.errors.map((e) => describeYamlError(doc, e));
+  // A duplicate key still leaves a readable document: report it with everything else found.
+  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) throw new ConfigError(path, yamlProblems);
+  let config: Config;
+  try {
+    config = parseConfig(doc.toJS(), path, dirname(resolve(path)), env);
+  } catch (err) {
+    if (err instanceof ConfigError && yamlProblems.length > 0) throw new ConfigError(path, [...yamlProblems, ...err.problems]);
+    throw err;
   }
-  return parseConfig(doc.toJS(), path, dirname(resolve(path)), env);
+  if (yamlProblems.length > 0) throw new ConfigError(path, yamlProblems);
+  return config;
+}
+
+function describeYamlError(doc: Document, error: YAMLError): string {
+  const firstLine = error.message.split('\n')[0];
+  if (error.code !== 'DUPLICATE_KEY') return `YAML: ${firstLine}`;
+  const keyPath = findKeyPath(doc.contents, error.pos[0], []);
+  return `${keyPath ? keyPath.join('.') : '(top level)'}: duplicate key (YAML: ${firstLine})`;
+}
+
+/** The key path of the map key starting at `offset`, for reporting a YAML error at its path. */
+function findKeyPath(node: unknown, offset: number, path: (string | number)[]): (string | number)[] | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) return [...path, key];
+      const found = findKeyPath(pair.value, offset, [...path, key]);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const found = findKeyPath(item, offset, [...path, i]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Validates a raw object (from YAML or the embedded demo): substitutions, schema, file paths. */
 export function parseConfig(raw: unknown, source: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const substituted = substitute(raw, [], env, baseDir, problems);
+  // Files are resolved before validation, so missing files are reported with schema problems.
+  resolveFiles(substituted, baseDir, problems);
   const result = configSchema.safeParse(substituted);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -45,8 +80,6 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, env: 
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   const config = result.data;
-  resolveFiles(config, baseDir, problems);
-  if (problems.length > 0) throw new ConfigError(source, problems);
   config.dataDir = resolve(baseDir, config.dataDir);
   return config;
 }
@@ -80,17 +113,18 @@ function substitute(value: unknown, path: (string | number)[], env: NodeJS.Proce
   return value;
 }
 
-function resolveFiles(config: Config, baseDir: string, problems: string[]): void {
+/** Resolves and checks the raw (unvalidated) file keys; values of the wrong type are left to the schema. */
+function resolveFiles(raw: unknown, baseDir: string, problems: string[]): void {
+  const isRecord = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o);
   for (const keyPath of FILE_KEYS) {
-    const parent = keyPath.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config) as
-      | Record<string, unknown>
-      | undefined;
+    const parent = keyPath.slice(0, -1).reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), raw);
+    if (!isRecord(parent)) continue;
     const key = keyPath[keyPath.length - 1]!;
-    const value = parent?.[key];
-    if (value === undefined) continue;
-    const files = Array.isArray(value) ? (value as string[]) : [value as string];
+    const value = parent[key];
+    const files = Array.isArray(value) ? value : [value];
+    if (!files.every((f): f is string => typeof f === 'string' && f !== '')) continue;
     const resolved = files.map((f) => (isAbsolute(f) ? f : resolve(baseDir, f)));
     for (const f of resolved) if (!existsSync(f)) problems.push(`${keyPath.join('.')}: file not found: ${f}`);
-    parent![key] = Array.isArray(value) ? resolved : resolved[0];
+    parent[key] = Array.isArray(value) ? resolved : resolved[0];
   }
 }
