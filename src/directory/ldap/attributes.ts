@@ -1,0 +1,117 @@
+import type { Entry } from 'ldapts';
+import type { DirectoryUser } from '../../core/principal.js';
+import { guidToString, immutableIdFromBytes } from '../guid.js';
+import { sidToString } from './sid.js';
+
+/**
+ * Reading user entries: which attributes to ask for, which are binary, and how an entry becomes
+ * a DirectoryUser.
+ */
+
+/** Attributes whose values are raw octets: never decode them as UTF-8. */
+const KNOWN_BINARY = ['objectGUID', 'objectSid', 'mS-DS-ConsistencyGuid', 'msDS-ConsistencyGuid'];
+
+const USER_TEXT_ATTRIBUTES = ['userPrincipalName', 'sAMAccountName', 'uid', 'mail', 'displayName', 'givenName', 'sn', 'cn'];
+
+export interface AttributeRequest {
+  readonly attributes: string[];
+  /** ldapts matches these case-sensitively against the names the server returns. */
+  readonly explicitBufferAttributes: string[];
+}
+
+export function isBinaryAttribute(name: string): boolean {
+  return KNOWN_BINARY.some((b) => b.toLowerCase() === name.toLowerCase());
+}
+
+/** Each name as given and in lower case: servers answer with the schema's or the request's spelling. */
+function bufferNames(names: readonly string[]): string[] {
+  return [...new Set(names.flatMap((n) => [n, n.toLowerCase()]))];
+}
+
+export function userAttributeRequest(sourceAnchor: readonly string[], extra: readonly string[] = []): AttributeRequest {
+  const attributes = [...new Set([...USER_TEXT_ATTRIBUTES, ...KNOWN_BINARY, ...sourceAnchor, ...extra])];
+  return { attributes, explicitBufferAttributes: bufferNames([...KNOWN_BINARY, ...sourceAnchor.filter(isBinaryAttribute)]) };
+}
+
+export function binaryAttributeRequest(names: readonly string[]): string[] {
+  return bufferNames(names.filter(isBinaryAttribute));
+}
+
+type EntryValue = Entry[string];
+
+/** Case-insensitive access to an ldapts entry (attribute names are case-insensitive in LDAP). */
+export class EntryReader {
+  private readonly byName = new Map<string, EntryValue>();
+
+  constructor(readonly entry: Entry) {
+    for (const [name, value] of Object.entries(entry)) {
+      if (name !== 'dn') this.byName.set(name.toLowerCase(), value);
+    }
+  }
+
+  get dn(): string {
+    return this.entry.dn;
+  }
+
+  private values(name: string): Array<string | Buffer> {
+    const v = this.byName.get(name.toLowerCase());
+    if (v === undefined) return [];
+    return Array.isArray(v) ? v : [v];
+  }
+
+  strings(name: string): string[] {
+    return this.values(name).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
+  }
+
+  string(name: string): string | undefined {
+    return this.strings(name)[0];
+  }
+
+  buffer(name: string): Buffer | undefined {
+    const v = this.values(name)[0];
+    if (v === undefined) return undefined;
+    // A string here means ldapts decoded octets as UTF-8 (the server spelled the name unlike the
+    // request): the bytes are lost, and no ImmutableID is better than a wrong one.
+    return Buffer.isBuffer(v) ? v : undefined;
+  }
+}
+
+/** entra-federation.md §7: base64 of the raw bytes of the first present anchor; text anchors as they are. */
+export function immutableIdOf(reader: EntryReader, sourceAnchor: readonly string[]): string | undefined {
+  for (const name of sourceAnchor) {
+    if (isBinaryAttribute(name)) {
+      const raw = reader.buffer(name);
+      if (raw && raw.length > 0) return immutableIdFromBytes(raw);
+    } else {
+      const text = reader.string(name);
+      if (text) return text;
+    }
+  }
+  return undefined;
+}
+
+export function toDirectoryUser(
+  reader: EntryReader,
+  sourceAnchor: readonly string[],
+  groups: { readonly names: readonly string[]; readonly dns: readonly string[] },
+): DirectoryUser {
+  const upn = reader.string('userPrincipalName');
+  const sam = reader.string('sAMAccountName');
+  const guid = reader.buffer('objectGUID');
+  const sid = reader.buffer('objectSid');
+  return {
+    dn: reader.dn,
+    username: sam ?? reader.string('uid') ?? upn?.split('@')[0] ?? reader.string('cn') ?? reader.dn,
+    userPrincipalName: upn,
+    sAMAccountName: sam,
+    mail: reader.string('mail'),
+    displayName: reader.string('displayName'),
+    givenName: reader.string('givenName'),
+    sn: reader.string('sn'),
+    objectGuid: guid?.length === 16 ? guidToString(guid) : undefined,
+    objectSid: sid && sid.length >= 8 ? sidToString(sid) : undefined,
+    immutableId: immutableIdOf(reader, sourceAnchor),
+    groups: [...groups.names],
+    groupDns: [...groups.dns],
+  };
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { InvalidCredentialsError, ResultCodeError, type Client, type Entry, type SearchOptions } from 'ldapts';
+import type { LdapDirectoryConfig } from '../../config/schema.js';
+import { DirectoryUnavailableError, IdpError } from '../../core/errors.js';
+import type { DirectoryUser } from '../../core/principal.js';
+import type { Logger } from '../../observability/logger.js';
+import type { AuthOutcome, Directory } from '../directory.js';
+import { accountStateFailure, STATE_ATTRIBUTES, type AccountStateAttributes } from './account-state.js';
+import { outcomeOfRefusedBind } from './ad-bind-result.js';
+import { EntryReader, toDirectoryUser, userAttributeRequest } from './attributes.js';
+import { tlsOptionsFor } from './connection.js';
+import { describeError } from './failures.js';
+import { resolveGroups } from './groups.js';
+import { buildLoginFilter } from './login-filter.js';
+import { ServerPool, type Server } from './server-pool.js';
+
+/**
+ * The LDAP / Active Directory directory: search-then-bind. The service account finds the entry
+ * the login names; the password is then checked by a simple bind as that entry on a pooled
+ * connection. AD explains refused binds with sub-codes; OpenLDAP does not, so the AD account
+ * attributes are read after a successful bind and judged the same way (account-state.ts).
+ */
+export interface LdapDirectory extends Directory {
+  /** TCP connections opened since start (pool reuse is observable in tests). */
+  connectionsOpened(): number;
+  /** Servers currently skipped after a failure. */
+  deadServers(): string[];
+}
+
+interface FoundUser {
+  readonly reader: EntryReader;
+  readonly memberOf: string[];
+}
+
+
+export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): LdapDirectory {
+  const ca = readCaFiles(config.tls.ca);
+  let connects = 0;
+  let closed = false;
+  if (config.urls.some((u) => u.startsWith('ldap:')) && !config.tls.startTls) {
+    log.warn({ urls: config.urls }, 'directory passwords travel unencrypted: use ldaps:// or tls.startTls');
+  }
+  const servers = new ServerPool({
+    urls: config.urls,
+    bindDn: config.bindDn,
+    bindPassword: config.bindPassword,
+    poolSize: config.poolSize,
+    deadServerRetry: config.deadServerRetry,
+    log,
+    settings: (url) => ({
+      url,
+      tls: tlsOptionsFor(url, { ca, rejectUnauthorized: config.tls.rejectUnauthorized }),
+      startTls: config.tls.startTls,
+      connectTimeout: config.connectTimeout,
+      operationTimeout: config.operationTimeout,
+      onConnect: () => void connects++,
+    }),
+  });
+
+  const wantsMemberOf = config.groups.strategy === 'memberOf';
+  const request = userAttributeRequest(config.sourceAnchor, wantsMemberOf ? ['memberOf'] : []);
+
+  const search = (server: Server) => (base: string, options: SearchOptions): Promise<Entry[]> =>
+    // Continuation references (Samba answers them from the domain root) are ignored, never chased.
+    server.service.use((client: Client) => client.search(base, options)).then((r) => r.searchEntries);
+
+  const findEntry = async (server: Server, login: string): Promise<FoundUser | undefined> => {
+    const filter = buildLoginFilter(login, config);
+    if (!filter) return undefined;
+    const entries = await search(server)(config.userBase, {
+      scope: 'sub', filter, sizeLimit: 2, attributes: request.attributes, explicitBufferAttributes: request.explicitBufferAttributes,
+    });
+    if (entries.length > 1) {
+      log.warn({ login, dns: entries.map((e) => e.dn) }, 'login matches several directory entries; refusing it');
+      return undefined;
+    }
+    const entry = entries[0];
+    if (!entry) return undefined;
+    const reader = new EntryReader(entry);
+    return { reader, memberOf: reader.strings('memberOf') };
+  };
+
+  const groupsOf = (server: Server, found: FoundUser) =>
+    resolveGroups(search(server), found.reader.dn, found.memberOf, config.groups, config.userBase);
+
+  const readState = async (server: Server, dn: string): Promise<AccountStateAttributes> => {
+    const [entry] = await search(server)(dn, { scope: 'base', attributes: [...STATE_ATTRIBUTES] });
+    const reader = new EntryReader(entry ?? { dn });
+    return Object.fromEntries(STATE_ATTRIBUTES.map((a) => [a, reader.string(a)]).filter(([, v]) => v !== undefined));
+  };
+
+  /** The user's password bind; a refused bind is an outcome, any other refusal a fault. */
+  const bindAsUser = async (server: Server, dn: string, password: string): Promise<AuthOutcome | undefined> => {
+    try {
+      await server.binds.use((client) => client.bind(dn, password));
+      return undefined;
+    } catch (err) {
+      if (err instanceof InvalidCredentialsError) return { outcome: outcomeOfRefusedBind(err.message) };
+      if (err instanceof ResultCodeError) {
+        throw new DirectoryUnavailableError(`${server.url} refused the bind of ${dn}: ${describeError(err)}`, { cause: err });
+      }
+      throw err;
+    }
+  };
+
+  const answer = async <T>(what: string, attempt: (server: Server) => Promise<T>): Promise<T> => {
+    if (closed) throw new DirectoryUnavailableError(`${what}: the directory was closed`);
+    try {
+      return await servers.run(what, attempt);
+    } catch (err) {
+      if (err instanceof IdpError) throw err;
+      // An answer no server would change (bad base DN, bad filter in the configuration, ...).
+      throw new DirectoryUnavailableError(`${what}: ${describeError(err)}`, { cause: err });
+    }
+  };
+
+  return {
+    async authenticate(login, password): Promise<AuthOutcome> {
+      // An empty password would be an unauthenticated bind, which LDAP answers with success.
+      if (password.length === 0) return { outcome: 'invalid-credentials' };
+      const outcome = await answer('sign-in', async (server): Promise<AuthOutcome> => {
+        const found = await findEntry(server, login);
+        if (!found) return { outcome: 'invalid-credentials' };
+        const refused = await bindAsUser(server, found.reader.dn, password);
+        if (refused) return refused;
+        const failure = accountStateFailure(await readState(server, found.reader.dn));
+        if (failure) return { outcome: failure };
+        const groups = await groupsOf(server, found);
+        return { outcome: 'success', user: toDirectoryUser(found.reader, config.sourceAnchor, groups) };
+      });
+      log.debug({ login, outcome: outcome.outcome }, 'directory sign-in');
+      return outcome;
+    },
+
+    async findUser(login): Promise<DirectoryUser | undefined> {
+      return answer('user lookup', async (server) => {
+        const found = await findEntry(server, login);
+        if (!found) return undefined;
+        return toDirectoryUser(found.reader, config.sourceAnchor, await groupsOf(server, found));
+      });
+    },
+
+    async checkHealth(): Promise<void> {
+      await answer('health check', (server) => server.binds.use((client) => client.bind(config.bindDn, config.bindPassword)));
+    },
+
+    describe(): string {
+      const first = new URL(config.urls[0]!);
+      const shown = `${first.protocol}//${first.host}`;
+      return `ldap ${shown}${config.urls.length > 1 ? ` (${config.urls.length} servers)` : ''}`;
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      servers.close();
+    },
+
+    connectionsOpened: () => connects,
+    deadServers: () => servers.deadServers(),
+  };
+}
+
+function readCaFiles(ca: string | string[] | undefined): Buffer[] | undefined {
+  if (ca === undefined) return undefined;
+  return (Array.isArray(ca) ? ca : [ca]).map((path) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new IdpError('configuration', 'The directory CA file cannot be read.', `directory.tls.ca ${path}: ${describeError(err)}`);
+    }
+  });
+}
+
