@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
+
+/** A logger writing JSON lines into memory. */
+function capture(level = 'info') {
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+  const log = createLogger(level, stream);
+  const last = () => JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+  return { log, lines, last };
+}
+
+describe('logger', () => {
+  it('logger: a password at the top level or one level down is redacted', () => {
+    const { log, lines, last } = capture();
+    log.info({ username: 'alice', password: 'hunter2', form: { username: 'alice', password: 'hunter2' } }, 'sign-in');
+    expect(lines.join('')).not.toContain('hunter2');
+    expect(last()).toMatchObject({ username: 'alice', password: '[redacted]', form: { username: 'alice', password: '[redacted]' }, msg: 'sign-in' });
+  });
+
+  it('logger: the directory bindPassword is redacted wherever a config is logged', () => {
+    const { log, lines, last } = capture();
+    log.info({ bindPassword: 's1' }, 'a');
+    log.info({ directory: { bindDn: 'cn=svc', bindPassword: 's2' } }, 'b');
+    log.info({ config: { directory: { bindDn: 'cn=svc', bindPassword: 's3' } } }, 'c');
+    expect(lines.join('')).not.toMatch(/s1|s2|s3/);
+    expect(last()).toMatchObject({ config: { directory: { bindDn: 'cn=svc', bindPassword: '[redacted]' } } });
+  });
+
+  it('logger: request cookies and authorization headers and response set-cookie are redacted', () => {
+    const { log, lines, last } = capture();
+    log.info(
+      {
+        req: { method: 'GET', url: '/', headers: { host: 'idp', cookie: 'fedgate_session=SESSIONID', authorization: 'Negotiate YIIKERBEROS' } },
+        res: { statusCode: 302, headers: { 'set-cookie': 'fedgate_session=NEWSESSION; HttpOnly', location: '/x' } },
+      },
+      'request completed',
+    );
+    const text = lines.join('');
+    for (const secret of ['SESSIONID', 'YIIKERBEROS', 'NEWSESSION']) expect(text).not.toContain(secret);
+    expect(last()).toMatchObject({
+      req: { headers: { host: 'idp', cookie: '[redacted]', authorization: '[redacted]' } },
+      res: { headers: { 'set-cookie': '[redacted]', location: '/x' } },
+    });
+  });
+
+  it('logger: tokens, private keys and posted protocol responses are redacted', () => {
+    const { log, lines } = capture();
+    log.info({ token: 'T1', privateKey: 'K1', wresult: 'W1', SAMLResponse: 'S1', body: { token: 'T2', wresult: 'W2', SAMLResponse: 'S2' } }, 'x');
+    expect(lines.join('')).not.toMatch(/T1|K1|W1|S1|T2|W2|S2/);
+  });
+
+  it('logger: lines carry the service name, a textual level and an ISO time; lower levels are dropped', () => {
+    const { log, lines, last } = capture('info');
+    log.debug('hidden');
+    expect(lines).toHaveLength(0);
+    log.warn({ count: 2 }, 'shown');
+    expect(last()).toMatchObject({ service: 'fedgate', level: 'warn', count: 2, msg: 'shown' });
+    expect(String(last().time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+});
