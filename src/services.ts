@@ -1,6 +1,6 @@
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
-import { createFileDirectory } from './directory/file/file-directory.js';
+import { createDirectory } from './directory/create-directory.js';
 import { loadKeyStore, type KeyStore } from './keys/key-store.js';
 import { createAudit, type Audit } from './observability/audit.js';
 import type { Logger } from './observability/logger.js';
@@ -37,8 +37,7 @@ export interface ServiceOverrides {
 export async function buildServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const audit = createAudit(log);
   const keys = await loadKeyStore(config, log);
-  const directory = overrides.directory ?? (config.directory.type === 'file' ? createFileDirectory(config.directory.path)
-    : (await import('./directory/create-directory.js')).createDirectory(config.directory, log));
+  const directory = overrides.directory ?? createDirectory(config.directory, log);
   const store = overrides.store ?? createMemoryStore();
   const sessions = createSessions(store, {
     lifetimeMs: config.session.lifetime,

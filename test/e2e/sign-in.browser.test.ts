@@ -70,7 +70,7 @@ describe('sign-in pages in a real browser', () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${base}/signin`);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('username'); // autofocus
+    await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.id')).toBe('username'); // autofocus
     await page.keyboard.type('DEMO\\bob'); // the user name field has focus
     await page.keyboard.press('Tab'); // the hint is text, not a stop: next is the password
     await page.keyboard.type('Demo-bob-1');

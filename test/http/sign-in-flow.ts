@@ -8,6 +8,20 @@ import { expect } from 'vitest';
  */
 export type Agent = ReturnType<typeof request.agent>;
 
+/** The Location header of a redirect (fails the test when there is none). */
+export function location(res: { headers: Record<string, unknown> }): string {
+  const value = res.headers.location;
+  if (typeof value !== 'string') throw new Error('expected a redirect with a Location header');
+  return value;
+}
+
+/** The Set-Cookie line of the session cookie in a response, if any. */
+export function sessionSetCookie(res: { headers: Record<string, unknown> }): string | undefined {
+  const raw = res.headers['set-cookie'];
+  const lines = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+  return lines.find((c) => c.startsWith('fedgate_session='));
+}
+
 export function hiddenField(html: string, name: string): string {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
   if (!m) throw new Error(`no hidden field ${name} in page`);
@@ -18,7 +32,7 @@ export async function openLoginForm(agent: Agent, start = '/signin') {
   const started = await agent.get(start);
   expect(started.status).toBe(303);
   expect(started.headers.location).toMatch(/^\/login\?pending=/);
-  const form = await agent.get(started.headers.location);
+  const form = await agent.get(location(started));
   expect(form.status).toBe(200);
   return { pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), form };
 }

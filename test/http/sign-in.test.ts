@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DirectoryUnavailableError } from '../../src/core/errors.js';
 import type { Directory } from '../../src/directory/directory.js';
 import { startTestApp } from '../harness/app.js';
-import { hiddenField, openLoginForm, signIn } from './sign-in-flow.js';
+import { hiddenField, location, openLoginForm, sessionSetCookie, signIn } from './sign-in-flow.js';
 
 const ALICE = { login: 'alice@demo.fedgate.test', password: 'Demo-alice-1' };
 
@@ -13,7 +13,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
     expect(res.status).toBe(303);
     expect(res.headers.location).toMatch(/^\/signin\/resume\?pending=/);
-    const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_session='));
+    const setCookie = sessionSetCookie(res);
     expect(setCookie).toBeDefined();
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Lax/);
@@ -21,7 +21,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const id = /fedgate_session=([^;]+)/.exec(setCookie!)![1]!;
     expect(Buffer.from(id, 'base64url').length).toBeGreaterThanOrEqual(16);
 
-    const resumed = await agent.get(res.headers.location);
+    const resumed = await agent.get(location(res));
     expect(resumed.status).toBe(303);
     expect(resumed.headers.location).toBe('/');
     const home = await agent.get('/');
@@ -46,7 +46,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
   it('single sign-on: a second sign-in request is answered from the session without the form', async () => {
     const t = await startTestApp();
     const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
-    await agent.get(res.headers.location);
+    await agent.get(location(res));
     const again = await agent.get('/signin');
     expect(again.status).toBe(303);
     expect(again.headers.location).toBe('/');
@@ -56,7 +56,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
   it('a fresh sign-in request (prompt=login) shows the form even with a session', async () => {
     const t = await startTestApp();
     const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
-    await agent.get(res.headers.location);
+    await agent.get(location(res));
     const fresh = await agent.get('/signin?fresh=1');
     expect(fresh.headers.location).toMatch(/^\/login\?pending=/);
   });
@@ -83,7 +83,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     expect(res.status).toBe(status);
     expect(res.text).toContain(message);
     expect(res.text).toContain(`value="${login.replace('\\', '\\')}"`); // the username stays filled in
-    expect(([] as string[]).concat(res.headers['set-cookie'] ?? []).some((c) => c.startsWith('fedgate_session='))).toBe(false);
+    expect(sessionSetCookie(res)).toBeUndefined();
     expect(t.audits('signin.failure')).toEqual([expect.objectContaining({ outcome, user: login })]);
     expect(t.logText()).not.toContain(password === 'nope' ? 'nope"' : password);
   });
@@ -155,7 +155,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const { res: done } = await signIn(t.app, ALICE.login, ALICE.password);
     const otherBrowser = await signIn(t.app, 'bob', 'Demo-bob-1');
     // Bob's browser tries Alice's resume link: refused.
-    const stolen = await otherBrowser.agent.get(done.headers.location);
+    const stolen = await otherBrowser.agent.get(location(done));
     expect(stolen.status).toBe(400);
     expect(stolen.text).toContain('took too long or was already used');
   });
@@ -179,14 +179,14 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const { pending, csrf, form: form2 } = await openLoginForm(agent2);
     expect(form2.text).toContain('name="Kmsi"');
     const res = await agent2.post('/login').type('form').send({ pending, csrf, UserName: 'alice', Password: ALICE.password, Kmsi: 'true' });
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_session='));
+    const cookie = sessionSetCookie(res);
     expect(cookie).toMatch(/Max-Age=86(3\d\d|400)\b/);
   });
 
   it('sign-out: confirmation form, CSRF-checked, then the session is gone', async () => {
     const t = await startTestApp();
     const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
-    await agent.get(res.headers.location);
+    await agent.get(location(res));
     const page = await agent.get('/logout');
     expect(page.text).toContain('Do you want to sign out?');
     const forged = await agent.post('/logout').type('form').send({ csrf: 'forged' });
@@ -205,9 +205,9 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
   it('never logs a password or a session cookie', async () => {
     const t = await startTestApp();
     const { agent, res } = await signIn(t.app, ALICE.login, ALICE.password);
-    await agent.get(res.headers.location);
+    await agent.get(location(res));
     await agent.get('/');
-    const id = /fedgate_session=([^;]+)/.exec(([] as string[]).concat(res.headers['set-cookie']).join(';'))![1]!;
+    const id = /fedgate_session=([^;]+)/.exec(sessionSetCookie(res) ?? '')![1]!;
     expect(t.logText()).not.toContain(ALICE.password);
     expect(t.logText()).not.toContain(id);
     expect(t.logs().some((l) => (l.req as { id?: string } | undefined)?.id)).toBe(true);
