@@ -74,8 +74,11 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, env: 
   resolveFiles(substituted, baseDir, problems);
   const result = configSchema.safeParse(substituted);
   if (!result.success) {
+    // A value whose substitution failed is reported once, not again as the schema's follow-on.
+    const reported = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));
     for (const issue of result.error.issues) {
-      problems.push(`${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
+      const at = issue.path.length ? issue.path.join('.') : '(top level)';
+      if (!reported.has(at)) problems.push(`${at}: ${issue.message}`);
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
