@@ -42,7 +42,13 @@ export function createApp(services: Services): Express {
     autoLogging: { ignore: (req) => req.url === '/healthz' },
   }));
   app.use(helmet({
-    contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] } },
+    contentSecurityPolicy: {
+      directives: {
+        'default-src': ["'self'"], 'script-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"],
+        // Over plain http (the demo, a lab) upgrading would send the sign-in form to an https port that isn't there.
+        'upgrade-insecure-requests': secure ? [] : null,
+      },
+    },
     strictTransportSecurity: secure,
   }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));

@@ -105,7 +105,10 @@ async function serve(configPath: string | undefined): Promise<number> {
     return 1;
   }
   log.info({ baseUrl: config.server.baseUrl, listen: config.server.listen, directory: services.directory.describe() }, 'fedgate is listening');
-  if (config.demo) printDemoBanner(config);
+  if (config.demo) {
+    log.warn('running the embedded DEMO configuration: demo users and a generated key; not for production');
+    printDemoBanner(config);
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
