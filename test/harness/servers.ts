@@ -80,7 +80,18 @@ function need(vars: Record<string, string>, key: string): string {
   return v;
 }
 
+/**
+ * Whether `pid` runs. A stopped server whose parent script has exited is reparented to pid 1,
+ * which here reaps late: the zombie still answers kill(pid, 0), so /proc's state decides.
+ */
 export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -97,7 +108,8 @@ export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) {
     process.kill(pid, 'SIGKILL');
-    while (isAlive(pid)) await sleep(50);
+    const killDeadline = Date.now() + graceMs;
+    while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
   }
 }
 
@@ -146,6 +158,17 @@ function release(dir: string): void {
   if (readPid(`${dir}.owner`) === process.pid) rmSync(`${dir}.owner`, { force: true });
 }
 
+/** Runs a start script in a claimed dir; on failure stops what it left and gives the dir up. */
+async function runClaimed(dir: string, pidFile: string, script: string, args: string[], timeoutMs: number): Promise<Record<string, string>> {
+  try {
+    return await run(script, args, timeoutMs);
+  } catch (err) {
+    await stopLeftover(dir, pidFile);
+    release(dir);
+    throw err;
+  }
+}
+
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -168,18 +191,12 @@ export async function startSlapd(name: string, basePort: number, baseTlsPort: nu
       release(dir);
       continue;
     }
-    try {
-      const vars = await run('start-slapd.sh', [dir, String(port), String(tlsPort)], 60_000);
-      return {
-        url: need(vars, 'LDAP_URL'), ldapsUrl: need(vars, 'LDAPS_URL'), port, tlsPort,
-        base: need(vars, 'LDAP_BASE'), adminDn: need(vars, 'LDAP_ADMIN_DN'), adminPassword: need(vars, 'LDAP_ADMIN_PW'),
-        caFile: need(vars, 'LDAPTLS_CACERT'), pid: Number(need(vars, 'SLAPD_PID')), dir,
-      };
-    } catch (err) {
-      await stopLeftover(dir, 'slapd.pid');
-      release(dir);
-      throw err;
-    }
+    const vars = await runClaimed(dir, 'slapd.pid', 'start-slapd.sh', [dir, String(port), String(tlsPort)], 60_000);
+    return {
+      url: need(vars, 'LDAP_URL'), ldapsUrl: need(vars, 'LDAPS_URL'), port, tlsPort,
+      base: need(vars, 'LDAP_BASE'), adminDn: need(vars, 'LDAP_ADMIN_DN'), adminPassword: need(vars, 'LDAP_ADMIN_PW'),
+      caFile: need(vars, 'LDAPTLS_CACERT'), pid: Number(need(vars, 'SLAPD_PID')), dir,
+    };
   }
   throw new Error(`no free slapd slot: ports ${basePort}-${basePort + slots - 1} are all taken`);
 }
@@ -205,20 +222,14 @@ export async function startSamba(waitMs = 15 * 60_000, onWait?: (owner: string) 
     told = true;
     await sleep(2000);
   }
-  try {
-    const vars = await run('start-samba-ad.sh', [dir], 180_000);
-    return {
-      ldapUrl: need(vars, 'AD_LDAP_URL'), ldapsUrl: need(vars, 'AD_LDAPS_URL'), base: need(vars, 'AD_BASE'),
-      bindDn: need(vars, 'AD_BIND_DN'), bindPassword: need(vars, 'AD_BIND_PW'),
-      adminUpn: need(vars, 'AD_ADMIN_UPN'), adminPassword: need(vars, 'AD_ADMIN_PW'), caFile: need(vars, 'AD_TLS_CA'),
-      realm: need(vars, 'AD_REALM'), krb5Config: need(vars, 'AD_KRB5_CONFIG'), httpKeytab: need(vars, 'AD_HTTP_KEYTAB'),
-      smbConf: need(vars, 'SAMBA_SMBCONF'), pid: Number(need(vars, 'SAMBA_PID')), dir,
-    };
-  } catch (err) {
-    await stopLeftover(dir, 'samba.pid');
-    release(dir);
-    throw err;
-  }
+  const vars = await runClaimed(dir, 'samba.pid', 'start-samba-ad.sh', [dir], 180_000);
+  return {
+    ldapUrl: need(vars, 'AD_LDAP_URL'), ldapsUrl: need(vars, 'AD_LDAPS_URL'), base: need(vars, 'AD_BASE'),
+    bindDn: need(vars, 'AD_BIND_DN'), bindPassword: need(vars, 'AD_BIND_PW'),
+    adminUpn: need(vars, 'AD_ADMIN_UPN'), adminPassword: need(vars, 'AD_ADMIN_PW'), caFile: need(vars, 'AD_TLS_CA'),
+    realm: need(vars, 'AD_REALM'), krb5Config: need(vars, 'AD_KRB5_CONFIG'), httpKeytab: need(vars, 'AD_HTTP_KEYTAB'),
+    smbConf: need(vars, 'SAMBA_SMBCONF'), pid: Number(need(vars, 'SAMBA_PID')), dir,
+  };
 }
 
 export async function stopSamba(server: Pick<SambaServer, 'pid' | 'dir'>): Promise<void> {
