@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
 import { DEMO_USERS, DEMO_USERS_FILE } from '../../src/cli/embedded-demo.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
+import type { Config, DirectoryConfig } from '../../src/config/schema.js';
 import type { Directory } from '../../src/directory/directory.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { buildServices, type Services } from '../../src/services.js';
@@ -28,19 +28,27 @@ export interface TestApp {
   readonly audits: (type?: string) => Record<string, unknown>[];
 }
 
-export async function startTestApp(raw: Record<string, unknown> = {}, options: { directory?: Directory } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** A directory object to use as is (fault injection, call counting). */
+  readonly directory?: Directory;
+  /** An already-validated directory configuration (from test/harness/directories.ts). */
+  readonly directoryConfig?: DirectoryConfig;
+}
+
+export async function startTestApp(raw: Record<string, unknown> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fedgate-app-'));
-  const config = parseConfig({
+  const parsed = parseConfig({
     server: { baseUrl: 'http://127.0.0.1:8080' },
     dataDir,
     directory: { type: 'file', path: DEMO_USERS_FILE },
     logging: { level: 'debug' },
     ...raw,
   }, 'test', dataDir, {});
+  const config: Config = options.directoryConfig ? { ...parsed, directory: options.directoryConfig } : parsed;
   let text = '';
   const sink = new Writable({ write(chunk, _enc, done) { text += chunk.toString(); done(); } });
   const log = createLogger(config.logging.level, sink);
-  const services = await buildServices(config, log, { ...options, demoUsers: config.demo ? DEMO_USERS : [] });
+  const services = await buildServices(config, log, { directory: options.directory, demoUsers: config.demo ? DEMO_USERS : [] });
   const app = createApp(services);
   const logs = () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return {
