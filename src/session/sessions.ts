@@ -44,7 +44,10 @@ export function sessionRef(id: string): string {
 
 export function createSessions(store: StateStore, settings: SessionSettings, now: () => number = Date.now): Sessions {
   const key = (id: string) => `session:${sessionRef(id)}`;
-  const ttl = (s: SsoSession, t: number) => Math.max(1, Math.min(s.expiresAt, s.lastSeenAt + settings.idleTimeoutMs) - t);
+  const valid = (id: string | undefined): id is string => typeof id === 'string' && id.length > 0 && id.length <= 128;
+  // "Keep me signed in" survives a closed browser overnight (AD FS KMSI): only its lifetime ends it.
+  const idleEnd = (s: SsoSession) => (s.persistent ? s.expiresAt : s.lastSeenAt + settings.idleTimeoutMs);
+  const ttl = (s: SsoSession, t: number) => Math.max(1, Math.min(s.expiresAt, idleEnd(s)) - t);
 
   return {
     async create(principal, { persistent }) {
@@ -64,10 +67,10 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
     },
 
     async use(id) {
-      if (!id || id.length > 128) return undefined;
+      if (!valid(id)) return undefined;
       const session = await store.get<SsoSession>(key(id));
       const t = now();
-      if (!session || session.expiresAt <= t || session.lastSeenAt + settings.idleTimeoutMs <= t) return undefined;
+      if (!session || session.expiresAt <= t || idleEnd(session) <= t) return undefined;
       if (t - session.lastSeenAt >= TOUCH_INTERVAL_MS) {
         const touched = { ...session, lastSeenAt: t };
         await store.set(key(id), touched, ttl(touched, t));
@@ -77,6 +80,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
     },
 
     async addRelyingParty(id, relyingParty) {
+      if (!valid(id)) return;
       const session = await store.get<SsoSession>(key(id));
       if (!session || session.relyingParties.includes(relyingParty)) return;
       const t = now();
@@ -85,7 +89,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
     },
 
     async destroy(id) {
-      if (!id || id.length > 128) return undefined;
+      if (!valid(id)) return undefined;
       return store.take<SsoSession>(key(id));
     },
   };

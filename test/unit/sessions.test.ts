@@ -122,6 +122,15 @@ describe('sessions', () => {
     expect(await sessions.use(id)).toBeUndefined();
   });
 
+  it('sessions: keep me signed in survives a closed browser overnight (no idle timeout), until its lifetime', async () => {
+    const { sessions, clock } = setup();
+    const { id } = await sessions.create(alice, { persistent: true });
+    clock.t += 20 * HOUR; // far past the one-hour idle timeout, unused
+    expect(await sessions.use(id)).toBeDefined();
+    clock.t += 4 * HOUR;
+    expect(await sessions.use(id)).toBeUndefined();
+  });
+
   it('sessions: addRelyingParty records each application once and keeps the session alive', async () => {
     const { sessions } = setup();
     const { id } = await sessions.create(alice, { persistent: false });
