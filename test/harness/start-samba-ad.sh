@@ -34,7 +34,11 @@ log() { echo "[start-samba-ad] $*" >&2; }
 for tool in samba samba-tool ldbmodify ldapsearch openssl; do
   command -v "$tool" >/dev/null || { log "$tool is missing: run scripts/install-test-deps.sh"; exit 1; }
 done
-if [ -f "$DIR/samba.pid" ] && kill -0 "$(cat "$DIR/samba.pid")" 2>/dev/null; then
+# A server that stopped after its parent script exited stays a zombie until pid 1 reaps it,
+# and a zombie still answers kill -0: look at its state too.
+running() { local pid; pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! ps -o stat= -p "$pid" | grep -q Z; }
+if running "$DIR/samba.pid"; then
   log "already running with pid $(cat "$DIR/samba.pid") (stale from an aborted run? kill it)"; exit 1
 fi
 # Port check through bash's /dev/tcp: a successful connect means something already listens.
@@ -147,7 +151,7 @@ echo $! > "$DIR/samba.pid"
 # Ready = the service account can bind and search (what fedgate needs).
 for _ in $(seq 1 300); do
   if ldapsearch -x -H ldap://127.0.0.1:389 -D "$SVC@$DNSDOM" -w "$SVC_PW" -b "$BASE" -s base dn >/dev/null 2>&1; then break; fi
-  kill -0 "$(cat "$DIR/samba.pid")" 2>/dev/null || { log "samba died:"; tail -30 "$DIR/samba.log" >&2; exit 1; }
+  running "$DIR/samba.pid" || { log "samba died:"; tail -30 "$DIR/samba.log" >&2; exit 1; }
   sleep 0.1
 done
 ldapsearch -x -H ldap://127.0.0.1:389 -D "$SVC@$DNSDOM" -w "$SVC_PW" -b "$BASE" -s base dn >/dev/null \

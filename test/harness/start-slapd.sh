@@ -26,7 +26,11 @@ ROOTDN="cn=admin,$SUFFIX"
 
 log() { echo "[start-slapd] $*" >&2; }
 
-if [ -f "$DIR/slapd.pid" ] && kill -0 "$(cat "$DIR/slapd.pid")" 2>/dev/null; then
+# A server that stopped after its parent script exited stays a zombie until pid 1 reaps it,
+# and a zombie still answers kill -0: look at its state too.
+running() { local pid; pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! ps -o stat= -p "$pid" | grep -q Z; }
+if running "$DIR/slapd.pid"; then
   log "already running with pid $(cat "$DIR/slapd.pid") (stale from an aborted run? kill it)"; exit 1
 fi
 # Port check through bash's /dev/tcp (iproute2's ss is not in every base image):
@@ -139,7 +143,7 @@ echo $! > "$DIR/slapd.pid"
 URL="ldap://$IP:$PORT"
 for _ in $(seq 1 200); do
   if ldapwhoami -x -H "$URL" -D "$ROOTDN" -w "$ADMIN_PW" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$(cat "$DIR/slapd.pid")" 2>/dev/null; then
+  if ! running "$DIR/slapd.pid"; then
     log "slapd died:"; cat "$DIR/slapd.log" >&2; exit 1
   fi
   sleep 0.1

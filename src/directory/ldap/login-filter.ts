@@ -2,6 +2,8 @@ import { AndFilter, EqualityFilter, Filter, FilterParser, OrFilter } from 'ldapt
 import type { LdapDirectoryConfig } from '../../config/schema.js';
 import { parseLogin } from '../directory.js';
 
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 export type LoginFilterConfig = Pick<LdapDirectoryConfig, 'loginAttributes' | 'userFilter' | 'userObjectFilter' | 'netbiosDomain'>;
 
 /**
@@ -9,11 +11,12 @@ export type LoginFilterConfig = Pick<LdapDirectoryConfig, 'loginAttributes' | 'u
  * `EXAMPLE\alice` or `alice`. What the person typed only ever becomes the value of an
  * EqualityFilter (encoded as an octet string: `*` and `)` are data, not syntax) or, with a
  * configured userFilter, an RFC 4515-escaped value. Returns undefined when the login cannot name
- * anyone here (empty, or another NetBIOS domain).
+ * anyone here: empty, another NetBIOS domain, or control characters (AD compares C strings, so
+ * `alice\0` would find alice under a spelling that per-login failure counters do not know).
  */
 export function buildLoginFilter(login: string, config: LoginFilterConfig): Filter | undefined {
   const parsed = parseLogin(login);
-  if (parsed.value.length === 0) return undefined;
+  if (parsed.value.length === 0 || CONTROL_CHARACTERS.test(`${parsed.domain ?? ''}${parsed.value}`)) return undefined;
   if (parsed.kind === 'down-level' && config.netbiosDomain !== undefined &&
       parsed.domain?.toLowerCase() !== config.netbiosDomain.toLowerCase()) {
     return undefined;
