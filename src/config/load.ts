@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 /** Every problem found in a configuration, each with its key path. */
@@ -77,14 +78,31 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, env: 
     // A value whose substitution failed is reported once, not again as the schema's follow-on.
     const reported = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));
     for (const issue of result.error.issues) {
-      const at = issue.path.length ? issue.path.join('.') : '(top level)';
-      if (!reported.has(at)) problems.push(`${at}: ${issue.message}`);
+      // An unknown key is reported at its own path, where the person has to look for it.
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of keys) {
+        const at = path.length ? path.join('.') : '(top level)';
+        if (!reported.has(at)) problems.push(`${at}: ${describeIssue(issue, valueAt(substituted, path))}`);
+      }
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   const config = result.data;
   config.dataDir = resolve(baseDir, config.dataDir);
   return config;
+}
+
+/** zod's messages, in the words of someone editing a YAML file. */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  if (issue.code === 'unrecognized_keys') return 'unknown key (misspelt, or not a fedgate setting)';
+  if (issue.code !== 'invalid_type') return issue.message;
+  const expected = issue.expected === 'string' ? 'a text value' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+  if (input === undefined) return `required: ${expected}`;
+  return `expected ${expected}, got ${Array.isArray(input) ? 'a list' : input === null ? 'nothing' : `a ${typeof input}`}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
 }
 
 /**
