@@ -22,10 +22,14 @@ export interface RateLimiter {
   recordSuccess(login: string): Promise<void>;
 }
 
-/** One key per account however it is typed: `EXAMPLE\alice`, `alice` -> alice; UPNs stay whole. */
+/**
+ * One key per account however it is typed: `EXAMPLE\alice`, `alice` -> alice; UPNs stay whole.
+ * Directories match logins case- and accent-insensitively (slapd folds `ALİCE` to alice), so the
+ * key folds the same way: otherwise each spelling would get its own budget of failures.
+ */
 export function userKey(login: string): string {
-  const parsed = parseLogin(login);
-  return `rl:user:${parsed.value.toLowerCase()}`;
+  const folded = parseLogin(login).value.normalize('NFKD').replace(/\p{M}/gu, '').replace(/ı/g, 'i').toLowerCase();
+  return `rl:user:${folded}`;
 }
 
 export function createRateLimiter(store: StateStore, settings: RateLimitSettings): RateLimiter {
