@@ -41,8 +41,8 @@ export function slapdDirectoryConfig(overrides: Partial<LdapDirectoryInput> = {}
     bindPassword: server.adminPassword,
     userBase: `ou=people,${server.base}`,
     netbiosDomain: TEST_NETBIOS,
-    connectTimeout: 3000,
-    operationTimeout: 5000,
+    connectTimeout: '3s',
+    operationTimeout: '5s',
     poolSize: 4,
     groups: { strategy: 'memberOf', base: `ou=groups,${server.base}` },
   }, overrides));
@@ -58,8 +58,8 @@ export function sambaDirectoryConfig(overrides: Partial<LdapDirectoryInput> = {}
     userBase: samba.base,
     userObjectFilter: '(&(objectCategory=person)(objectClass=user))',
     netbiosDomain: TEST_NETBIOS,
-    connectTimeout: 3000,
-    operationTimeout: 10_000,
+    connectTimeout: '3s',
+    operationTimeout: '10s',
     poolSize: 4,
     groups: { strategy: 'in-chain' },
   }, overrides));
