@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DirectoryUnavailableError } from '../../src/core/errors.js';
@@ -215,6 +218,33 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
 });
 
 describe('HTTP edge', () => {
+  it('over https the session cookie is Secure and HSTS is sent', async () => {
+    const t = await startTestApp({ server: { baseUrl: 'https://sts.example.test' } });
+    // supertest speaks plain http, and its cookie jar (like a browser) keeps Secure cookies for
+    // https: carry them by hand.
+    const started = await request(t.app).get('/signin');
+    const form = await request(t.app).get(location(started));
+    const csrfCookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_csrf='))!;
+    expect(csrfCookie).toMatch(/; Secure/);
+    const res = await request(t.app).post('/login').set('Cookie', csrfCookie.split(';')[0]!).type('form')
+      .send({ pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), UserName: ALICE.login, Password: ALICE.password });
+    expect(sessionSetCookie(res)).toMatch(/; Secure/);
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  });
+
+  it('shows the organisation name and logo from the configuration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedgate-logo-'));
+    const logoFile = join(dir, 'logo.svg');
+    writeFileSync(logoFile, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    const t = await startTestApp({ branding: { organizationName: 'Contoso', logoFile, helpUrl: 'https://help.contoso.test/' } });
+    const { form } = await openLoginForm(request.agent(t.app));
+    expect(form.text).toContain('<img src="/branding/logo" alt="Contoso"');
+    expect(form.text).toContain('https://help.contoso.test/');
+    const logo = await request(t.app).get('/branding/logo');
+    expect(logo.status).toBe(200);
+    expect(logo.headers['content-type']).toContain('svg');
+  });
+
   it('healthz and readyz', async () => {
     const t = await startTestApp();
     expect((await request(t.app).get('/healthz')).body).toEqual({ status: 'ok' });
