@@ -38,6 +38,12 @@ export function createApp(services: Services): Express {
       res.setHeader('X-Request-Id', id);
       return id;
     },
+    // One short line per request: headers and query strings stay out (they carry hints, state and
+    // later SAML/WS-Fed payloads), and serialising them costs more than the request itself.
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     autoLogging: { ignore: (req) => req.url === '/healthz' },
   }));
