@@ -15,7 +15,7 @@ export interface Listener {
 }
 
 /** Listens on the first free port from `from` (ports below 32768: see test-infrastructure.md). */
-export async function listen(onConnection: (socket: net.Socket) => void, from = 21480, to = 21599): Promise<Listener> {
+export async function listen(onConnection: (socket: net.Socket) => void, from = 21500, to = 21599): Promise<Listener> {
   for (let port = from; port <= to; port++) {
     const sockets = new Set<net.Socket>();
     let count = 0;
