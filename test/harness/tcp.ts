@@ -62,6 +62,31 @@ export async function recordingProxy(targetPort: number): Promise<Listener & { c
   return { ...listener, clientBytes: () => Buffer.concat(chunks) };
 }
 
+/**
+ * Forwards to 127.0.0.1:`targetPort`; after cutExisting(), each connection open at that moment
+ * is reset by the next byte its client sends, as if the server had dropped it while idle.
+ */
+export async function cuttingProxy(targetPort: number): Promise<Listener & { cutExisting(): void }> {
+  const open = new Set<net.Socket>();
+  const doomed = new WeakSet<net.Socket>();
+  const listener = await listen((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    upstream.on('error', () => client.destroy());
+    client.on('data', (d: Buffer) => {
+      if (doomed.has(client)) {
+        client.resetAndDestroy();
+        upstream.destroy();
+      } else {
+        upstream.write(d);
+      }
+    });
+    upstream.pipe(client);
+  });
+  return { ...listener, cutExisting: () => open.forEach((s) => doomed.add(s)) };
+}
+
 /** Established TCP connections from THIS process to 127.0.0.1:`port` (/proc/net/tcp + /proc/self/fd). */
 export function ownConnectionsTo(port: number): number {
   const inodes = new Set<string>();

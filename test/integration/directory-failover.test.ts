@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLdapDirectory, type LdapDirectory } from '../../src/directory/ldap/ldap-directory.js';
 import { slapdDirectoryConfig, startExtraSlapd, testLogger, type ExtraSlapd } from '../harness/directories.js';
-import { listen, listenAndDrop, listenAndHang, type Listener } from '../harness/tcp.js';
+import { cuttingProxy, listen, listenAndDrop, listenAndHang, type Listener } from '../harness/tcp.js';
 import { USERS } from '../harness/users.js';
 
 /** Several directory URLs: failover on faults only, dead servers remembered. */
@@ -107,6 +107,20 @@ describe('directory failover on faults', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect((await directory.authenticate(alice.upn, alice.password)).outcome).toBe('success');
     expect(broken.connections()).toBeGreaterThan(tried);
+  });
+
+  it('replaces pooled connections the server dropped, without failing the sign-in or blaming the server', async () => {
+    const proxy = await cuttingProxy(inject('slapd').port);
+    traps.push(proxy);
+    const directory = make({ urls: [proxy.url, slapdUrl()] });
+    expect((await directory.authenticate(alice.upn, alice.password)).outcome).toBe('success');
+    expect(directory.connectionsOpened()).toBe(2);
+    proxy.cutExisting();
+    expect((await directory.authenticate(bob.upn, bob.password)).outcome).toBe('success');
+    expect(directory.deadServers()).toEqual([]);
+    // Both the service connection and the bind connection were replaced through the same proxy.
+    expect(directory.connectionsOpened()).toBe(4);
+    expect(proxy.connections()).toBe(4);
   });
 
   it('fails over from a server that accepts but never answers (operation timeout)', async () => {

@@ -1,6 +1,6 @@
 import type { Client } from 'ldapts';
-import { openConnection, type Connection, type ConnectionSettings } from './connection.js';
-import { isServerFailure } from './failures.js';
+import { MAX_IDLE_MS, openConnection, type Connection, type ConnectionSettings } from './connection.js';
+import { isServerFailure, isStaleConnectionFailure } from './failures.js';
 
 /**
  * A fixed-size pool of connections to one server for password binds. A bind changes who the
@@ -10,15 +10,30 @@ import { isServerFailure } from './failures.js';
  */
 export class ConnectionPool {
   private readonly idle: Connection[] = [];
+  /** Connections that served at least once: a failure on one may just mean it went stale. */
+  private readonly used = new WeakSet<Connection>();
   private readonly waiters: Array<{ resolve: (c: Connection) => void; reject: (err: unknown) => void }> = [];
   private count = 0;
   private closed = false;
 
   constructor(private readonly settings: ConnectionSettings, private readonly size: number) {}
 
-  /** Runs `fn` on a pooled connection; the connection goes back to the pool unless it failed. */
+  /**
+   * Runs `fn` on a pooled connection; the connection goes back to the pool unless it failed.
+   * When a reused connection turns out dead, `fn` runs once more on a fresh one.
+   */
   async use<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     const conn = await this.acquire();
+    const reused = this.used.has(conn);
+    try {
+      return await this.runOn(conn, fn);
+    } catch (err) {
+      if (!isStaleConnectionFailure(err, reused)) throw err;
+    }
+    return this.runOn(await this.acquire(), fn);
+  }
+
+  private async runOn<T>(conn: Connection, fn: (client: Client) => Promise<T>): Promise<T> {
     try {
       const result = await fn(conn.client);
       this.release(conn);
@@ -44,7 +59,7 @@ export class ConnectionPool {
   private async acquire(): Promise<Connection> {
     if (this.closed) throw new Error('the directory was closed');
     for (let conn = this.idle.pop(); conn; conn = this.idle.pop()) {
-      if (conn.alive()) return conn;
+      if (conn.alive() && Date.now() - conn.lastUsed < MAX_IDLE_MS) return conn;
       this.discard(conn);
     }
     if (this.count < this.size) return this.open();
@@ -64,6 +79,8 @@ export class ConnectionPool {
 
   private release(conn: Connection): void {
     if (this.closed) return this.discard(conn);
+    conn.lastUsed = Date.now();
+    this.used.add(conn);
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(conn);
     else this.idle.push(conn);

@@ -21,6 +21,8 @@ export interface ConnectionSettings {
 
 export interface Connection {
   readonly client: Client;
+  /** When it was opened or last handed back (epoch ms); pools retire long-idle connections. */
+  lastUsed: number;
   /** True once the socket was opened; after that, a disconnected client is dead for good. */
   readonly opened: () => boolean;
   readonly alive: () => boolean;
@@ -34,6 +36,15 @@ export class ConnectionClosedError extends Error {
     this.name = 'ConnectionClosedError';
   }
 }
+
+const KEEPALIVE_MS = 30_000;
+
+/**
+ * Pooled connections idle longer than this are replaced rather than reused: AD closes idle LDAP
+ * connections after 15 minutes (MaxConnIdleTime) and firewalls often drop idle flows silently,
+ * which would turn the next sign-in into a timeout.
+ */
+export const MAX_IDLE_MS = 4 * 60_000;
 
 export class TimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -88,7 +99,8 @@ export async function openConnection(settings: ConnectionSettings): Promise<Conn
     if (opened) return refusedSocket<T>(settings.url);
     opened = true;
     settings.onConnect?.();
-    return connect();
+    // Keepalive probes notice a peer or firewall that silently dropped an idle pooled connection.
+    return connect().setKeepAlive(true, KEEPALIVE_MS);
   };
   const createConnection = ((port: number, host: string) => once(() => net.connect(port, host))) as typeof net.connect;
   const createSecureConnection = ((...args: unknown[]) => {
@@ -122,6 +134,7 @@ export async function openConnection(settings: ConnectionSettings): Promise<Conn
   }
   return {
     client,
+    lastUsed: Date.now(),
     opened: () => opened,
     alive: () => !opened || client.isConnected,
     destroy,

@@ -13,6 +13,20 @@ export function isServerFailure(err: unknown): boolean {
   return err instanceof Error;
 }
 
+/** A timeout: the server may be hung, so it is not retried on the same server. */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || /timed? ?out/i.test(err.message));
+}
+
+/**
+ * Worth one retry on a fresh connection to the same server: a reused connection failed other
+ * than by timeout (most likely the server closed it just as we sent), so the server itself is
+ * not yet suspect.
+ */
+export function isStaleConnectionFailure(err: unknown, reused: boolean): boolean {
+  return reused && isServerFailure(err) && !isTimeout(err) && !(err instanceof ServiceAccountError);
+}
+
 /** The service account could not bind: fedgate cannot search, whatever the user typed. */
 export class ServiceAccountError extends Error {
   constructor(url: string, options: { cause: unknown }) {
