@@ -147,7 +147,8 @@ async function claim(dir: string, pidFile: string): Promise<boolean> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = readPid(ownerFile);
-    if (owner !== undefined && owner !== process.pid && isAlive(owner)) return false;
+    // Ours (another server of this process) or a live run's: in use. Only a dead owner's is stale.
+    if (owner !== undefined && isAlive(owner)) return false;
     await stopLeftover(dir, pidFile);
     rmSync(ownerFile, { force: true });
   }
@@ -185,7 +186,8 @@ export async function startSlapd(name: string, basePort: number, baseTlsPort: nu
   for (let k = 0; k < slots; k++) {
     const port = basePort + k;
     const tlsPort = baseTlsPort + k;
-    const dir = join(TEST_ROOT, k === 0 ? name : `${name}-${k}`);
+    // The port is in the name: two bases of the same name never share a directory.
+    const dir = join(TEST_ROOT, `${name}-${port}`);
     if (!(await claim(dir, 'slapd.pid'))) continue;
     if ((await portInUse(port)) || (await portInUse(tlsPort))) {
       release(dir);
