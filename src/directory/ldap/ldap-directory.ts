@@ -32,7 +32,6 @@ interface FoundUser {
   readonly memberOf: string[];
 }
 
-
 export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): LdapDirectory {
   const ca = readCaFiles(config.tls.ca);
   let connects = 0;

@@ -15,17 +15,3 @@ export function sidToString(raw: Uint8Array): string {
   const subAuthorities = Array.from({ length: count }, (_, i) => b.readUInt32LE(8 + 4 * i));
   return ['S', revision, authorityText, ...subAuthorities].join('-');
 }
-
-/** The inverse, for tests and filters on objectSid. */
-export function sidFromString(text: string): Buffer {
-  const m = /^S-(\d+)-(\d+|0x[0-9a-fA-F]{12})((?:-\d+)*)$/.exec(text.trim());
-  if (!m) throw new Error(`not a SID: ${text}`);
-  const subAuthorities = m[3]!.split('-').filter(Boolean).map(Number);
-  if (subAuthorities.length > 15 || subAuthorities.some((s) => s > 0xffffffff)) throw new Error(`not a SID: ${text}`);
-  const b = Buffer.alloc(8 + 4 * subAuthorities.length);
-  b[0] = Number(m[1]);
-  b[1] = subAuthorities.length;
-  b.writeUIntBE(Number(m[2]), 2, 6);
-  subAuthorities.forEach((s, i) => b.writeUInt32LE(s, 8 + 4 * i));
-  return b;
-}
