@@ -65,6 +65,19 @@ describe('directory over TLS (slapd)', () => {
     }
   });
 
+  it('(timing) an unknown user costs a bind like a known one: the password goes to the server either way', async () => {
+    const slapd = inject('slapd');
+    const proxy = await recordingProxy(slapd.port);
+    try {
+      const directory = createLdapDirectory(slapdDirectoryConfig({ urls: [proxy.url] }), testLogger());
+      expect(await directory.authenticate('nobody@example.test', 'Unknown!Passw0rd')).toEqual({ outcome: 'invalid-credentials' });
+      await directory.close();
+      expect(proxy.clientBytes().includes(Buffer.from('Unknown!Passw0rd'))).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it.each([
     ['ldaps', (s: { ldapsUrl: string }) => ({ urls: [s.ldapsUrl] })],
     ['StartTLS', () => ({ tls: { startTls: true } })],

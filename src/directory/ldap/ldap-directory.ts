@@ -9,7 +9,7 @@ import { accountStateFailure, STATE_ATTRIBUTES, type AccountStateAttributes } fr
 import { outcomeOfRefusedBind } from './ad-bind-result.js';
 import { EntryReader, toDirectoryUser, userAttributeRequest } from './attributes.js';
 import { tlsOptionsFor } from './connection.js';
-import { describeError } from './failures.js';
+import { describeError, isServerFailure } from './failures.js';
 import { resolveGroups } from './groups.js';
 import { buildLoginFilter } from './login-filter.js';
 import { ServerPool, type Server } from './server-pool.js';
@@ -102,6 +102,18 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
     }
   };
 
+  /**
+   * For an unknown login: the same round trip as a wrong password, so response times do not tell
+   * who exists. Whatever the server answers is ignored; only a connection fault counts (failover).
+   */
+  const bindAsNobody = async (server: Server, password: string): Promise<void> => {
+    try {
+      await server.binds.use((client) => client.bind(`cn=fedgate-no-such-user,${config.userBase}`, password));
+    } catch (err) {
+      if (isServerFailure(err)) throw err;
+    }
+  };
+
   const answer = async <T>(what: string, attempt: (server: Server) => Promise<T>): Promise<T> => {
     if (closed) throw new DirectoryUnavailableError(`${what}: the directory was closed`);
     try {
@@ -119,7 +131,10 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
       if (password.length === 0) return { outcome: 'invalid-credentials' };
       const outcome = await answer('sign-in', async (server): Promise<AuthOutcome> => {
         const found = await findEntry(server, login);
-        if (!found) return { outcome: 'invalid-credentials' };
+        if (!found) {
+          await bindAsNobody(server, password);
+          return { outcome: 'invalid-credentials' };
+        }
         const refused = await bindAsUser(server, found.reader.dn, password);
         if (refused) return refused;
         const failure = accountStateFailure(await readState(server, found.reader.dn));
