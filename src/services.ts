@@ -48,6 +48,7 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     maxAttemptsPerIpPerMinute: config.signIn.maxAttemptsPerIpPerMinute,
     maxFailuresPerUser: config.signIn.maxFailuresPerUser,
     failureWindowMs: config.signIn.failureWindow,
+    maxStartsPerIpPerMinute: config.signIn.maxStartsPerIpPerMinute,
   });
   const pipeline = createSignInPipeline({
     directory, sessions, store, rateLimiter, audit,

@@ -1,13 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import { IdpError } from '../core/errors.js';
-import { csrfToken, verifyCsrf } from '../http/csrf.js';
+import { csrfToken, verifyCsrf, verifyCsrfToken } from '../http/csrf.js';
 import { formParam, queryParam } from '../http/params.js';
 import { requestContext } from '../http/request-context.js';
 import type { RenderPage } from '../http/render.js';
 import type { SessionCookie } from '../http/session-cookie.js';
 import { pickMessages } from '../i18n/messages.js';
 import type { Sessions } from '../session/sessions.js';
-import type { PasswordFailure, SignInPipeline } from './sign-in-pipeline.js';
+import { MAX_LOGIN_LENGTH, type PasswordFailure, type SignInPipeline } from './sign-in-pipeline.js';
 
 /** The sign-in form (/login) and the sign-out page (/logout), shared by every protocol. */
 export interface LoginRouteDeps {
@@ -53,14 +53,14 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   });
 
   router.post('/login', async (req, res) => {
-    verifyCsrf(req);
+    verifyCsrf(req, deps.secure);
     const pendingId = formParam(req, 'pending') ?? '';
     const pending = await deps.pipeline.pending(pendingId);
     if (!pending) throw signinExpired();
     const login = (formParam(req, 'UserName') ?? '').trim();
     const password = formParam(req, 'Password') ?? '';
-    if (!login || !password || login.length > 256 || password.length > 1024) {
-      showForm(req, res, pending.id, pending.application, login.slice(0, 256), 'missing');
+    if (!login || !password || login.length > MAX_LOGIN_LENGTH || password.length > 1024) {
+      showForm(req, res, pending.id, pending.application, login.slice(0, MAX_LOGIN_LENGTH), 'missing');
       return;
     }
     const result = await deps.pipeline.submitPassword({
@@ -87,7 +87,7 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
     const id = deps.cookie.read(req);
     const session = await deps.sessions.use(id);
     if (session) {
-      verifyCsrf(req, session.csrfToken);
+      verifyCsrfToken(req, session.csrfToken);
       await deps.pipeline.signOut(id, requestContext(req));
     }
     deps.cookie.clear(res);

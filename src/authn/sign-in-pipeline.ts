@@ -1,8 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../core/constant-time.js';
 import type { Audit } from '../observability/audit.js';
 import type { PendingSignIn, SignInRequest } from '../core/pending-signin.js';
 import type { Principal } from '../core/principal.js';
-import { DirectoryUnavailableError } from '../core/errors.js';
+import { badRequest, DirectoryUnavailableError, IdpError } from '../core/errors.js';
 import type { AuthFailure, Directory } from '../directory/directory.js';
 import type { StateStore } from '../state/state-store.js';
 import { sessionRef, type Sessions, type SsoSession } from '../session/sessions.js';
@@ -62,6 +63,9 @@ export interface PipelineDeps {
 }
 
 const pendingKey = (id: string) => `pending:${id}`;
+/** The longest user name the form accepts (AD UPNs are at most 1024, real ones far shorter). */
+export const MAX_LOGIN_LENGTH = 256;
+const MAX_PENDING_BYTES = 16_384;
 const PENDING_ID = /^[A-Za-z0-9_-]{22,64}$/;
 
 /** Whether an existing session may answer this request without asking the person again. */
@@ -88,7 +92,13 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
         return { kind: 'signed-in', principal: session.principal };
       }
       if (request.passive) return { kind: 'interaction-required' };
-      const pending: PendingSignIn = { ...request, id: randomBytes(24).toString('base64url'), createdAt: now() };
+      // Every start stores state before anyone has authenticated: bound it per address and in size.
+      if (!(await deps.rateLimiter.allowStart(ctx.clientIp))) {
+        throw new IdpError('rate_limited', 'Too many sign-in attempts. Wait a few minutes, then try again.', `sign-in starts from ${ctx.clientIp}`);
+      }
+      const loginHint = request.loginHint && request.loginHint.length <= MAX_LOGIN_LENGTH ? request.loginHint : undefined;
+      const pending: PendingSignIn = { ...request, loginHint, id: randomBytes(24).toString('base64url'), createdAt: now() };
+      if (JSON.stringify(pending).length > MAX_PENDING_BYTES) throw badRequest('pending sign-in state too large');
       await store.set(pendingKey(pending.id), pending, deps.pendingLifetimeMs);
       return { kind: 'login-required', pending };
     },
@@ -99,7 +109,7 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       const pending = await loadPending(input.pendingId);
       if (!pending) return { kind: 'expired' };
       const base = { user: input.login, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'password' };
-      if (!(await deps.rateLimiter.allowAttempt(ctx.clientIp)) || !(await deps.rateLimiter.userAllowed(input.login))) {
+      if (!(await deps.rateLimiter.allowAttempt(ctx.clientIp)) || !(await deps.rateLimiter.claimUserAttempt(input.login))) {
         audit({ type: 'signin.rate_limited', ...base });
         return { kind: 'failed', reason: 'rate-limited' };
       }
@@ -112,7 +122,8 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
         return { kind: 'failed', reason: 'directory-unavailable' };
       }
       if (outcome.outcome !== 'success') {
-        if (outcome.outcome === 'invalid-credentials') await deps.rateLimiter.recordFailure(input.login);
+        // Other outcomes than a wrong password come only with the right password (AD masks them).
+        if (outcome.outcome !== 'invalid-credentials' && outcome.outcome !== 'locked-out') await deps.rateLimiter.recordSuccess(input.login);
         audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
         return { kind: 'failed', reason: outcome.outcome };
       }
@@ -129,14 +140,13 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
 
     async finish(pendingId, sessionId) {
       if (!pendingId || !PENDING_ID.test(pendingId) || !sessionId) return undefined;
-      const pending = await store.take<PendingSignIn>(pendingKey(pendingId));
-      if (!pending?.completedBySession) return undefined;
-      // Only the browser that signed in may finish: the pending id alone (it is in a URL) is not enough.
-      const a = Buffer.from(pending.completedBySession);
-      const b = Buffer.from(sessionRef(sessionId));
-      if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+      const pending = await store.get<PendingSignIn>(pendingKey(pendingId));
+      // Only the browser that signed in may finish: the pending id alone (it is in a URL) is not
+      // enough, and another browser presenting it must not use it up either.
+      if (!pending?.completedBySession || !constantTimeEqual(pending.completedBySession, sessionRef(sessionId))) return undefined;
       const session = await sessions.use(sessionId);
-      return session ? { pending, principal: session.principal } : undefined;
+      if (!session || !(await store.take(pendingKey(pendingId)))) return undefined;
+      return { pending, principal: session.principal };
     },
 
     async signOut(sessionId, ctx) {

@@ -135,6 +135,11 @@ const signInSchema = z.strictObject({
   maxFailuresPerUser: z.number().int().min(1).default(5),
   /** How long failures per user are counted, and how long a user is held back. */
   failureWindow: duration.default(15 * 60_000),
+  /**
+   * Sign-ins started per client address per minute (each stores a pending sign-in before anyone
+   * has authenticated). Generous: a whole office may share one address.
+   */
+  maxStartsPerIpPerMinute: z.number().int().min(1).default(600),
   /** How long a started sign-in (the login page) stays valid. */
   pendingLifetime: duration.default(15 * 60_000),
 });
@@ -169,7 +174,7 @@ export const configSchema = z.strictObject({
     lifetime: 8 * 3_600_000, idleTimeout: 3_600_000, keepMeSignedIn: false,
     keepMeSignedInLifetime: 86_400_000, cookieName: 'fedgate_session',
   }),
-  signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, pendingLifetime: 15 * 60_000 }),
+  signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 15 * 60_000 }),
   branding: brandingSchema.default({ organizationName: 'fedgate' }),
   relyingParties: z.array(relyingPartySchema).default([]),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

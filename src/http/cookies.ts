@@ -2,6 +2,15 @@ import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
 import type { Request, Response } from 'express';
 
 /** Cookies are parsed here and nowhere else; every cookie we set is HttpOnly and SameSite=Lax. */
+/**
+ * Over https every cookie gets the __Host- prefix: the browser then accepts it only from this
+ * host, Secure, for path /, so a sibling sub-domain can neither plant nor overwrite it (no
+ * forced sign-in with an attacker's CSRF cookie, no swapped session).
+ */
+export function cookieName(name: string, secure: boolean): string {
+  return secure ? `__Host-${name}` : name;
+}
+
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../core/constant-time.js';
 import type { Request, Response } from 'express';
 import { IdpError } from '../core/errors.js';
-import { readCookie, setCookie } from './cookies.js';
+import { cookieName, readCookie, setCookie } from './cookies.js';
 import { formParam } from './params.js';
 
 /**
@@ -11,24 +12,24 @@ import { formParam } from './params.js';
  * in constant time.
  */
 const COOKIE = 'fedgate_csrf';
+const cookieFor = (secure: boolean) => cookieName(COOKIE, secure);
 const TOKEN = /^[A-Za-z0-9_-]{32,64}$/;
 
 export function csrfToken(req: Request, res: Response, secure: boolean): string {
-  const existing = readCookie(req, COOKIE);
+  const existing = readCookie(req, cookieFor(secure));
   if (existing && TOKEN.test(existing)) return existing;
   const token = randomBytes(32).toString('base64url');
-  setCookie(res, COOKIE, token, { secure });
+  setCookie(res, cookieFor(secure), token, { secure });
   return token;
 }
 
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/** Throws csrf_failed unless the form's `csrf` field matches the CSRF cookie. */
+export function verifyCsrf(req: Request, secure: boolean): void {
+  verifyCsrfToken(req, readCookie(req, cookieFor(secure)));
 }
 
-/** Throws csrf_failed unless the form's `csrf` field matches `expected` (the cookie by default). */
-export function verifyCsrf(req: Request, expected: string | undefined = readCookie(req, COOKIE)): void {
+/** Throws csrf_failed unless the form's `csrf` field matches `expected` (e.g. a session's token). */
+export function verifyCsrfToken(req: Request, expected: string | undefined): void {
   const submitted = formParam(req, 'csrf');
   if (!expected || !submitted || !constantTimeEqual(expected, submitted)) {
     throw new IdpError('csrf_failed', 'Your session for this page has expired. Go back, reload the page and try again.',

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { SsoSession } from '../session/sessions.js';
-import { clearCookie, readCookie, setCookie } from './cookies.js';
+import { clearCookie, cookieName, readCookie, setCookie } from './cookies.js';
 
 /**
  * The SSO session cookie: HttpOnly, SameSite=Lax, Secure whenever the public URL is https. A
@@ -12,7 +12,8 @@ export interface SessionCookie {
   clear(res: Response): void;
 }
 
-export function createSessionCookie(name: string, secure: boolean, now: () => number = Date.now): SessionCookie {
+export function createSessionCookie(configuredName: string, secure: boolean, now: () => number = Date.now): SessionCookie {
+  const name = cookieName(configuredName, secure);
   return {
     read: (req) => readCookie(req, name),
     set: (res, id, session) =>

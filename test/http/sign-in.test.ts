@@ -224,11 +224,14 @@ describe('HTTP edge', () => {
     // https: carry them by hand.
     const started = await request(t.app).get('/signin');
     const form = await request(t.app).get(location(started));
-    const csrfCookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).find((c) => c.startsWith('fedgate_csrf='))!;
+    const csrfCookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-fedgate_csrf='))!;
     expect(csrfCookie).toMatch(/; Secure/);
     const res = await request(t.app).post('/login').set('Cookie', csrfCookie.split(';')[0]!).type('form')
       .send({ pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), UserName: ALICE.login, Password: ALICE.password });
-    expect(sessionSetCookie(res)).toMatch(/; Secure/);
+    const session = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-fedgate_session='));
+    expect(session).toMatch(/; Secure/);
+    expect(session).toMatch(/Path=\//);
+    expect(session).not.toMatch(/Domain=/i);
     expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
   });
 
