@@ -56,7 +56,7 @@ describe.each([
 
 describe('an unreachable directory (LDAP)', () => {
   it('says "temporarily unavailable" and /readyz is 503 when no server answers', async () => {
-    const t = await appWith(slapdDirectoryConfig({ urls: ['ldap://127.0.0.1:1'], connectTimeout: 1000 }));
+    const t = await appWith(slapdDirectoryConfig({ urls: ['ldap://127.0.0.1:1'], connectTimeout: '1s' }));
     const { res } = await signIn(t.app, USERS.alice.upn, USERS.alice.password);
     expect(res.status).toBe(503);
     expect(res.text).toContain('temporarily unavailable');
@@ -67,7 +67,7 @@ describe('an unreachable directory (LDAP)', () => {
 
   it('fails over to the second server when the first is down', async () => {
     const live = slapdDirectoryConfig();
-    const t = await appWith(slapdDirectoryConfig({ urls: ['ldap://127.0.0.1:1', ...live.urls], connectTimeout: 1000 }));
+    const t = await appWith(slapdDirectoryConfig({ urls: ['ldap://127.0.0.1:1', ...live.urls], connectTimeout: '1s' }));
     const { res } = await signIn(t.app, USERS.alice.upn, USERS.alice.password);
     expect(res.status).toBe(303);
     expect((await request(t.app).get('/readyz')).status).toBe(200);

@@ -33,10 +33,6 @@ export function userAttributeRequest(sourceAnchor: readonly string[], extra: rea
   return { attributes, explicitBufferAttributes: bufferNames([...KNOWN_BINARY, ...sourceAnchor.filter(isBinaryAttribute)]) };
 }
 
-export function binaryAttributeRequest(names: readonly string[]): string[] {
-  return bufferNames(names.filter(isBinaryAttribute));
-}
-
 type EntryValue = Entry[string];
 
 /** Case-insensitive access to an ldapts entry (attribute names are case-insensitive in LDAP). */
@@ -53,7 +49,7 @@ export class EntryReader {
     return this.entry.dn;
   }
 
-  private values(name: string): Array<string | Buffer> {
+  values(name: string): Array<string | Buffer> {
     const v = this.byName.get(name.toLowerCase());
     if (v === undefined) return [];
     return Array.isArray(v) ? v : [v];
@@ -80,6 +76,9 @@ export class EntryReader {
 export function immutableIdOf(reader: EntryReader, sourceAnchor: readonly string[]): string | undefined {
   for (const name of sourceAnchor) {
     if (isBinaryAttribute(name)) {
+      // Present but not readable as bytes: stop here. Falling through to objectGUID would give a
+      // plausible but wrong ImmutableID for a migrated user, and Entra would sign in someone else.
+      if (reader.values(name).length > 0 && !reader.buffer(name)) return undefined;
       const raw = reader.buffer(name);
       if (raw && raw.length > 0) return immutableIdFromBytes(raw);
     } else {

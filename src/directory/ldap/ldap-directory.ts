@@ -39,6 +39,9 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
   if (config.urls.some((u) => u.startsWith('ldap:')) && !config.tls.startTls) {
     log.warn({ urls: config.urls }, 'directory passwords travel unencrypted: use ldaps:// or tls.startTls');
   }
+  if (!config.tls.rejectUnauthorized) {
+    log.warn('directory.tls.rejectUnauthorized is false: any server can pose as the directory and read passwords; set tls.ca instead');
+  }
   const servers = new ServerPool({
     urls: config.urls,
     bindDn: config.bindDn,
