@@ -22,10 +22,18 @@ export interface RateLimiter {
   allowAttempt(clientIp: string, now?: number): Promise<boolean>;
   /** Counts one sign-in started from this address; false when it is over its limit. */
   allowStart(clientIp: string, now?: number): Promise<boolean>;
-  /** Counts one attempt for this user; false (and the directory is not asked) when over the limit. */
+  /**
+   * Counts one attempt for this login, and for the account it is known to resolve to; false (and
+   * the directory is not asked) when either is over the limit.
+   */
   claimUserAttempt(login: string): Promise<boolean>;
-  /** The password was right: the user's count starts again. */
-  recordSuccess(login: string): Promise<void>;
+  /**
+   * A wrong password for `account` (from the directory): remembers which account this spelling
+   * resolves to, so that `alice`, `alice@example.com` and `alice@mail.example.com` share one budget.
+   */
+  recordFailure(login: string, account: string | undefined): Promise<void>;
+  /** The password was right: the counts start again. */
+  recordSuccess(login: string, account: string | undefined): Promise<void>;
 }
 
 /**
@@ -38,24 +46,40 @@ export function userKey(login: string): string {
   return `rl:user:${folded}`;
 }
 
+const aliasKey = (typedKey: string) => `rl:alias:${typedKey}`;
+const accountKey = (account: string) => `rl:account:${account}`;
+
 export function createRateLimiter(store: StateStore, settings: RateLimitSettings): RateLimiter {
   const perMinute = async (kind: string, clientIp: string, max: number, now: number) => {
     const minute = Math.floor(now / 60_000);
     return (await store.increment(`rl:${kind}:${clientIp}:${minute}`, 60_000)) <= max;
+  };
+  /** Counts one attempt against `key`; at the limit the key is held back a whole window from now. */
+  const claim = async (key: string) => {
+    const count = await store.increment(key, settings.failureWindowMs);
+    if (count < settings.maxFailuresPerUser) return true;
+    await store.set(key, count, settings.failureWindowMs);
+    return count === settings.maxFailuresPerUser;
   };
   return {
     allowAttempt: (clientIp, now = Date.now()) => perMinute('ip', clientIp, settings.maxAttemptsPerIpPerMinute, now),
     allowStart: (clientIp, now = Date.now()) => perMinute('start', clientIp, settings.maxStartsPerIpPerMinute, now),
     async claimUserAttempt(login) {
       const key = userKey(login);
-      const count = await store.increment(key, settings.failureWindowMs);
-      if (count < settings.maxFailuresPerUser) return true;
-      // At the limit: hold the user back for a whole window from now, not from the first failure.
-      await store.set(key, count, settings.failureWindowMs);
-      return count === settings.maxFailuresPerUser;
+      const account = await store.get<string>(aliasKey(key));
+      const typed = await claim(key);
+      return account ? (await claim(accountKey(account))) && typed : typed;
     },
-    async recordSuccess(login) {
+    async recordFailure(login, account) {
+      if (!account) return;
+      const alias = aliasKey(userKey(login));
+      // A spelling seen for the first time was not counted against its account yet.
+      if ((await store.get<string>(alias)) !== account) await claim(accountKey(account));
+      await store.set(alias, account, settings.failureWindowMs);
+    },
+    async recordSuccess(login, account) {
       await store.delete(userKey(login));
+      if (account) await store.delete(accountKey(account));
     },
   };
 }

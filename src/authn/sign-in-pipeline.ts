@@ -123,11 +123,12 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       }
       if (outcome.outcome !== 'success') {
         // Other outcomes than a wrong password come only with the right password (AD masks them).
-        if (outcome.outcome !== 'invalid-credentials' && outcome.outcome !== 'locked-out') await deps.rateLimiter.recordSuccess(input.login);
+        if (outcome.outcome === 'invalid-credentials') await deps.rateLimiter.recordFailure(input.login, outcome.account);
+        else if (outcome.outcome !== 'locked-out') await deps.rateLimiter.recordSuccess(input.login, outcome.account);
         audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
         return { kind: 'failed', reason: outcome.outcome };
       }
-      await deps.rateLimiter.recordSuccess(input.login);
+      await deps.rateLimiter.recordSuccess(input.login, outcome.user.dn.toLowerCase());
       await sessions.destroy(input.previousSessionId);
       const principal: Principal = { user: outcome.user, authentication: { kind: 'password', instant: new Date(now()).toISOString() } };
       const { id: sessionId, session } = await sessions.create(principal, { persistent: input.keepMeSignedIn && deps.allowKeepMeSignedIn });

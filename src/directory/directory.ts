@@ -36,7 +36,15 @@ export type AuthFailure =
 
 export type AuthOutcome =
   | { readonly outcome: 'success'; readonly user: DirectoryUser }
-  | { readonly outcome: AuthFailure; readonly user?: undefined };
+  | {
+      readonly outcome: AuthFailure;
+      readonly user?: undefined;
+      /**
+       * The account the login resolved to (a lower-case DN), when there is one: lets the sign-in
+       * pipeline count failures per account whatever spelling was typed. Never shown to anyone.
+       */
+      readonly account?: string;
+    };
 
 export const AUTH_FAILURES: readonly AuthFailure[] = [
   'invalid-credentials',

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { asIdpError, badRequest, IdpError } from '../core/errors.js';
+import { pickMessages, type MessageKey } from '../i18n/messages.js';
 import type { RenderPage } from './render.js';
 
 /**
@@ -30,6 +31,9 @@ export function errorHandler(render: RenderPage): ErrorRequestHandler {
       res.status(error.status).json({ error: error.code, message: error.message, requestId: String(req.id) });
       return;
     }
-    render(req, res, 'error', { message: error.message, code: error.code }, error.status);
+    const t = pickMessages(req.headers['accept-language']);
+    const key = `error_${error.code}`;
+    const message = key in t ? t[key as MessageKey] : error.message;
+    render(req, res, 'error', { message, code: error.code }, error.status);
   };
 }

@@ -29,7 +29,6 @@ export const en = {
   errorHeading: 'Something went wrong',
   errorReference: 'Reference for your help desk:',
   errorHome: 'Back to the start page',
-  signInExpired: 'This sign-in took too long or was already used. Go back to the application and start again.',
   signOutTitle: 'Sign out',
   signOutQuestion: 'Do you want to sign out?',
   signOutButton: 'Sign out',
@@ -46,7 +45,17 @@ export const en = {
   applications: 'Applications',
   noApplications: 'No applications are registered yet.',
   endpoints: 'Endpoints',
-  notFound: 'The page you asked for does not exist.',
+  // Error pages, by error code (src/core/errors.ts); codes whose message depends on the case
+  // (unsupported_request, configuration) show the message the code gave.
+  error_bad_request: 'The request could not be understood.',
+  error_not_found: 'The page you asked for does not exist.',
+  error_csrf_failed: 'Your session for this page has expired. Go back, reload the page and try again.',
+  error_rate_limited: 'Too many sign-in attempts. Wait a few minutes, then try again.',
+  error_signin_expired: 'This sign-in took too long or was already used. Go back to the application and start again.',
+  error_unknown_application: 'The application you came from is not known to this sign-in service.',
+  error_unregistered_reply_url: 'The application asked to send your sign-in to an address it has not registered. Contact the application owner.',
+  error_directory_unavailable: 'The sign-in service is temporarily unavailable. Please try again in a few minutes.',
+  error_internal: 'Something went wrong on our side.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -7,19 +7,31 @@ import { daysUntilExpiry, type KeyStore } from '../keys/key-store.js';
  * balancer): a directory server answers and the signing certificate is valid. Details name what
  * failed, never a secret.
  */
+/** A directory check answers every /readyz for this long: probes cannot load the DCs. */
+const DIRECTORY_CHECK_TTL_MS = 5_000;
+
 export function healthRoutes(deps: { directory: Directory; keys: KeyStore }): Router {
   const router = Router();
+  let lastCheck: { at: number; result: Promise<string | undefined> } | undefined;
+  /** undefined when a directory server answers, else what went wrong (for the log). */
+  const checkDirectory = (): Promise<string | undefined> => {
+    if (!lastCheck || Date.now() - lastCheck.at > DIRECTORY_CHECK_TTL_MS) {
+      const result = deps.directory.checkHealth().then(() => undefined, (err: unknown) => (err instanceof Error ? err.message : String(err)));
+      lastCheck = { at: Date.now(), result };
+    }
+    return lastCheck.result;
+  };
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
     const checks: Record<string, { ok: boolean; detail?: string; daysLeft?: number }> = {};
-    try {
-      await deps.directory.checkHealth();
+    const failure = await checkDirectory();
+    if (failure === undefined) {
       checks.directory = { ok: true };
-    } catch (err) {
+    } else {
       checks.directory = { ok: false, detail: 'no directory server answers' };
-      req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'readiness: directory unavailable');
+      req.log.warn({ err: failure }, 'readiness: directory unavailable');
     }
     const daysLeft = Math.floor(daysUntilExpiry(deps.keys.current));
     const notYetValid = new Date(deps.keys.current.certificate.validFrom).getTime() > Date.now();

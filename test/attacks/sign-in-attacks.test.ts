@@ -37,7 +37,9 @@ describe('reflected input is escaped', () => {
     const { form } = await openLoginForm(request.agent(t.app), `/signin?login_hint=${encodeURIComponent(payload)}`);
     expect(form.text).not.toContain(payload.includes('<') ? payload : '\u0000never');
     expect(form.text).not.toMatch(/<script>alert|<img src=x|<svg onload/);
-    expect(form.text).not.toContain('49'); // no template evaluation of {{7*7}} / <%= 7*7 %>
+    // Echoed as text, escaped, and not evaluated as a template ({{7*7}}, <%= 7*7 %>).
+    const escaped = payload.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    expect(form.text).toContain(`value="${escaped}"`);
   });
 
   it.each(XSS_PAYLOADS)('typed user name %s after a failed sign-in', async (payload) => {
@@ -95,5 +97,21 @@ describe('password spraying through spelling variants', () => {
     const t = await startTestApp({ signIn: { maxFailuresPerUser: 3 } }, { directoryConfig: slapdDirectoryConfig() });
     for (const login of ['ALİCE', 'Alice', 'EXAMPLE\\alice']) expect((await signIn(t.app, login, 'wrong')).res.status).toBe(401);
     expect((await signIn(t.app, 'alice', 'Passw0rd!alice')).res.status).toBe(429);
+  });
+});
+
+describe('password spraying through different login attributes of one account', () => {
+  it('UPN, sAMAccountName and DOMAIN\\name share one failure budget once the directory has named the account', async () => {
+    let directoryCalls = 0;
+    const t0 = await startTestApp({}, { directoryConfig: slapdDirectoryConfig() });
+    const directory = t0.services.directory;
+    const counting = { ...directory, authenticate: (l: string, p: string) => { directoryCalls++; return directory.authenticate(l, p); } };
+    const t = await startTestApp({ signIn: { maxFailuresPerUser: 3 } }, { directory: counting });
+    const spellings = ['alice', 'alice@example.test', 'alice@example.test', 'EXAMPLE\\alice', 'alice@example.test'];
+    const statuses: number[] = [];
+    for (const login of spellings) statuses.push((await signIn(t.app, login, 'wrong')).res.status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect(directoryCalls).toBe(3);
+    await directory.close();
   });
 });

@@ -85,11 +85,11 @@ describe('ldap account state', () => {
 
   // MS-SAMR PasswordMustChange (entra-federation.md §8.2): never for SMARTCARD_REQUIRED or trust
   // accounts, so AD itself lets such an account bind with pwdLastSet 0 and fedgate must agree.
-  it.fails('account state: pwdLastSet 0 on a SMARTCARD_REQUIRED account does not force a change', () => {
+  it('account state: pwdLastSet 0 on a SMARTCARD_REQUIRED account does not force a change', () => {
     expect(state({ pwdLastSet: '0', userAccountControl: String(NORMAL_ACCOUNT | SMARTCARD_REQUIRED) })).toBeUndefined();
   });
 
-  it.fails('account state: pwdLastSet 0 on a workstation trust account does not force a change', () => {
+  it('account state: pwdLastSet 0 on a workstation trust account does not force a change', () => {
     expect(state({ pwdLastSet: '0', userAccountControl: String(WORKSTATION_TRUST_ACCOUNT) })).toBeUndefined();
   });
 

@@ -87,7 +87,7 @@ describe('isServerFailure', () => {
   });
 
   // What a reused client whose socket closed rejects with (connection.ts refuses to reconnect).
-  it.fails('server failure: the ConnectionClosedError of connection.ts is a server failure', () => {
+  it('server failure: the ConnectionClosedError of connection.ts is a server failure', () => {
     expect(isServerFailure(new ConnectionClosedError('ldaps://dc1.example.test'))).toBe(true);
   });
 
@@ -122,7 +122,7 @@ describe('isServerFailure', () => {
   // IdpError has a string `code` ('directory_unavailable', 'internal', ...): it must not pass for
   // a socket error. ldap-directory.ts throws DirectoryUnavailableError for a bind refused with a
   // result code other than 49; counting that as a server failure marks every server dead for one user.
-  it.fails("server failure: fedgate's own IdpError and DirectoryUnavailableError are not server failures", () => {
+  it("server failure: fedgate's own IdpError and DirectoryUnavailableError are not server failures", () => {
     expect(isServerFailure(new DirectoryUnavailableError('ldaps://dc1 refused the bind of cn=alice: UnwillingToPerformError'))).toBe(false);
     expect(isServerFailure(new IdpError('internal', 'Something went wrong on our side.'))).toBe(false);
   });
@@ -203,7 +203,7 @@ describe('isStaleConnectionFailure', () => {
     expect(isStaleConnectionFailure(new Error('bug'), true)).toBe(false);
   });
 
-  it.fails('stale connection: a reused client that refuses to reconnect (ConnectionClosedError) is worth one retry', () => {
+  it('stale connection: a reused client that refuses to reconnect (ConnectionClosedError) is worth one retry', () => {
     expect(isStaleConnectionFailure(new ConnectionClosedError('ldap://dc1'), true)).toBe(true);
   });
 });

@@ -16,6 +16,8 @@ const fileSchema = z.strictObject({
   netbiosDomain: z.string().optional(),
   /** Bad passwords before an account locks (0 = never), as AD's lockout threshold. */
   lockoutThreshold: z.number().int().min(0).default(0),
+  /** Minutes after the last bad password before the count (and a lockout) ends, as AD's lockout duration. */
+  lockoutMinutes: z.number().int().min(1).default(30),
   users: z.array(z.strictObject({
     username: z.string().min(1),
     passwordHash: z.string().refine(isPasswordHash, 'an scrypt hash from `fedgate hash-password`'),
@@ -51,7 +53,8 @@ export function createFileDirectory(path: string): Directory {
     const detail = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(err);
     throw new IdpError('configuration', 'The user file is not valid.', `${path}: ${detail}`);
   }
-  const badPasswords = new Map<string, number>();
+  /** Bad passwords per account, and when the last one came (AD's lockout observation window). */
+  const badPasswords = new Map<string, { count: number; last: number }>();
   const byName = new Map(data.users.map((u) => [u.username.toLowerCase(), u]));
 
   const find = (login: string): FileUser | undefined => {
@@ -102,18 +105,21 @@ export function createFileDirectory(path: string): Directory {
   return {
     async authenticate(login, password): Promise<AuthOutcome> {
       const user = find(login);
-      const key = user?.username.toLowerCase() ?? '';
+      const account = user ? `uid=${user.username.toLowerCase()},file` : undefined;
+      const now = Date.now();
+      const bad = account ? badPasswords.get(account) : undefined;
+      if (bad && now - bad.last > data.lockoutMinutes * 60_000) badPasswords.delete(account!);
       const locked = user !== undefined && (user.state === 'locked-out' ||
-        (data.lockoutThreshold > 0 && (badPasswords.get(key) ?? 0) >= data.lockoutThreshold));
+        (data.lockoutThreshold > 0 && (badPasswords.get(account!)?.count ?? 0) >= data.lockoutThreshold));
       // Always pay for one hash, so an unknown user takes as long as a known one.
       const ok = (await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)) && user !== undefined && password.length > 0;
-      if (locked) return { outcome: 'locked-out' };
+      if (locked) return { outcome: 'locked-out', account };
       if (!ok || !user) {
-        if (user) badPasswords.set(key, (badPasswords.get(key) ?? 0) + 1);
-        return { outcome: 'invalid-credentials' };
+        if (account) badPasswords.set(account, { count: (badPasswords.get(account)?.count ?? 0) + 1, last: now });
+        return { outcome: 'invalid-credentials', account };
       }
-      badPasswords.delete(key);
-      if (user.state !== 'active') return { outcome: STATE_OUTCOME[user.state] };
+      badPasswords.delete(account!);
+      if (user.state !== 'active') return { outcome: STATE_OUTCOME[user.state], account };
       return { outcome: 'success', user: toDirectoryUser(user) };
     },
     async findUser(login) {

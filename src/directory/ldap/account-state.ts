@@ -12,6 +12,11 @@ const UF_ACCOUNTDISABLE = 0x2;
 /** Only in msDS-User-Account-Control-Computed: AD does not maintain it in userAccountControl. */
 const UF_LOCKOUT = 0x10;
 const UF_DONT_EXPIRE_PASSWD = 0x10000;
+const UF_WORKSTATION_TRUST_ACCOUNT = 0x1000;
+const UF_SERVER_TRUST_ACCOUNT = 0x2000;
+const UF_SMARTCARD_REQUIRED = 0x40000;
+/** MS-SAMR PasswordMustChange: never for these, whatever pwdLastSet says (entra-federation.md §8.2). */
+const NEVER_MUST_CHANGE = UF_DONT_EXPIRE_PASSWD | UF_SMARTCARD_REQUIRED | UF_WORKSTATION_TRUST_ACCOUNT | UF_SERVER_TRUST_ACCOUNT;
 /** Only in msDS-User-Account-Control-Computed. */
 const UF_PASSWORD_EXPIRED = 0x800000;
 
@@ -42,7 +47,7 @@ export function accountStateFailure(attrs: AccountStateAttributes, now: Date = n
   if (uac & UF_ACCOUNTDISABLE) return 'disabled';
   const expires = attrs.accountExpires === undefined ? undefined : filetimeToDate(attrs.accountExpires);
   if (expires && expires.getTime() <= now.getTime()) return 'account-expired';
-  if (attrs.pwdLastSet === '0' && !(uac & UF_DONT_EXPIRE_PASSWD)) return 'must-change-password';
+  if (attrs.pwdLastSet === '0' && !(uac & NEVER_MUST_CHANGE)) return 'must-change-password';
   if (computed & UF_PASSWORD_EXPIRED) return 'password-expired';
   return undefined;
 }

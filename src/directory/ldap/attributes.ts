@@ -89,6 +89,15 @@ export function immutableIdOf(reader: EntryReader, sourceAnchor: readonly string
   return undefined;
 }
 
+/** A malformed objectSid is left out (as a malformed objectGUID is), not a failed sign-in. */
+function readableSid(raw: Buffer): string | undefined {
+  try {
+    return sidToString(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export function toDirectoryUser(
   reader: EntryReader,
   sourceAnchor: readonly string[],
@@ -108,7 +117,7 @@ export function toDirectoryUser(
     givenName: reader.string('givenName'),
     sn: reader.string('sn'),
     objectGuid: guid?.length === 16 ? guidToString(guid) : undefined,
-    objectSid: sid && sid.length >= 8 ? sidToString(sid) : undefined,
+    objectSid: sid ? readableSid(sid) : undefined,
     immutableId: immutableIdOf(reader, sourceAnchor),
     groups: [...groups.names],
     groupDns: [...groups.dns],

@@ -4,7 +4,7 @@ import type { LdapDirectoryConfig } from '../../config/schema.js';
 import { DirectoryUnavailableError, IdpError } from '../../core/errors.js';
 import type { DirectoryUser } from '../../core/principal.js';
 import type { Logger } from '../../observability/logger.js';
-import type { AuthOutcome, Directory } from '../directory.js';
+import type { AuthFailure, AuthOutcome, Directory } from '../directory.js';
 import { accountStateFailure, STATE_ATTRIBUTES, type AccountStateAttributes } from './account-state.js';
 import { outcomeOfRefusedBind } from './ad-bind-result.js';
 import { EntryReader, toDirectoryUser, userAttributeRequest } from './attributes.js';
@@ -92,7 +92,7 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
   };
 
   /** The user's password bind; a refused bind is an outcome, any other refusal a fault. */
-  const bindAsUser = async (server: Server, dn: string, password: string): Promise<AuthOutcome | undefined> => {
+  const bindAsUser = async (server: Server, dn: string, password: string): Promise<{ outcome: AuthFailure } | undefined> => {
     try {
       await server.binds.use((client) => client.bind(dn, password));
       return undefined;
@@ -138,10 +138,11 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
           await bindAsNobody(server, password);
           return { outcome: 'invalid-credentials' };
         }
+        const account = found.reader.dn.toLowerCase();
         const refused = await bindAsUser(server, found.reader.dn, password);
-        if (refused) return refused;
+        if (refused) return { outcome: refused.outcome, account };
         const failure = accountStateFailure(await readState(server, found.reader.dn));
-        if (failure) return { outcome: failure };
+        if (failure) return { outcome: failure, account };
         const groups = await groupsOf(server, found);
         return { outcome: 'success', user: toDirectoryUser(found.reader, config.sourceAnchor, groups) };
       });
