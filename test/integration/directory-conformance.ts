@@ -106,24 +106,24 @@ export function directoryConformance(name: string, target: ConformanceTarget): v
     });
 
     it('refuses a wrong password and an unknown user with the same outcome', async () => {
-      expect(await signIn(bob.upn, 'Wrong!Passw0rd')).toEqual({ outcome: 'invalid-credentials' });
-      expect(await signIn(`nobody@${TEST_DOMAIN}`, 'Wrong!Passw0rd')).toEqual({ outcome: 'invalid-credentials' });
-      expect(await signIn('nobody', alice.password)).toEqual({ outcome: 'invalid-credentials' });
+      expect(await signIn(bob.upn, 'Wrong!Passw0rd')).toMatchObject({ outcome: 'invalid-credentials' });
+      expect(await signIn(`nobody@${TEST_DOMAIN}`, 'Wrong!Passw0rd')).toMatchObject({ outcome: 'invalid-credentials' });
+      expect(await signIn('nobody', alice.password)).toMatchObject({ outcome: 'invalid-credentials' });
     });
 
     it('refuses another NetBIOS domain', async () => {
-      expect(await signIn(`OTHER\\${alice.name}`, alice.password)).toEqual({ outcome: 'invalid-credentials' });
+      expect(await signIn(`OTHER\\${alice.name}`, alice.password)).toMatchObject({ outcome: 'invalid-credentials' });
     });
 
     it('never accepts an empty password (an LDAP unauthenticated bind would "succeed")', async () => {
       for (const login of [alice.upn, alice.name, `${TEST_NETBIOS}\\${alice.name}`]) {
-        expect(await signIn(login, '')).toEqual({ outcome: 'invalid-credentials' });
+        expect(await signIn(login, '')).toMatchObject({ outcome: 'invalid-credentials' });
       }
     });
 
     it('refuses an empty login', async () => {
-      expect(await signIn('', alice.password)).toEqual({ outcome: 'invalid-credentials' });
-      expect(await signIn('   ', alice.password)).toEqual({ outcome: 'invalid-credentials' });
+      expect(await signIn('', alice.password)).toMatchObject({ outcome: 'invalid-credentials' });
+      expect(await signIn('   ', alice.password)).toMatchObject({ outcome: 'invalid-credentials' });
       expect(await directory.findUser('')).toBeUndefined();
     });
 
@@ -132,8 +132,8 @@ export function directoryConformance(name: string, target: ConformanceTarget): v
       ['dave', 'account-expired', dave],
       ['erin', 'must-change-password', erin],
     ] as const)('reports %s as %s after the right password only', async (_name, outcome, user) => {
-      expect(await signIn(user.upn, user.password)).toEqual({ outcome });
-      expect(await signIn(user.upn, 'Wrong!Passw0rd')).toEqual({ outcome: 'invalid-credentials' });
+      expect(await signIn(user.upn, user.password)).toMatchObject({ outcome });
+      expect(await signIn(user.upn, 'Wrong!Passw0rd')).toMatchObject({ outcome: 'invalid-credentials' });
     });
 
     it.each(INJECTION_LOGINS)('never signs in or finds anyone with the login %j', async (login) => {

@@ -53,7 +53,7 @@ describe('slapd specifics', () => {
     // so use a filter that matches every person.
     const directory = createLdapDirectory(slapdDirectoryConfig({ userFilter: '(|(uid={login})(objectClass=inetOrgPerson))' }), testLogger());
     try {
-      expect(await directory.authenticate('alice', USERS.alice.password)).toEqual({ outcome: 'invalid-credentials' });
+      expect(await directory.authenticate('alice', USERS.alice.password)).toMatchObject({ outcome: 'invalid-credentials' });
     } finally {
       await directory.close();
     }

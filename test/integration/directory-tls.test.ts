@@ -70,7 +70,7 @@ describe('directory over TLS (slapd)', () => {
     const proxy = await recordingProxy(slapd.port);
     try {
       const directory = createLdapDirectory(slapdDirectoryConfig({ urls: [proxy.url] }), testLogger());
-      expect(await directory.authenticate('nobody@example.test', 'Unknown!Passw0rd')).toEqual({ outcome: 'invalid-credentials' });
+      expect(await directory.authenticate('nobody@example.test', 'Unknown!Passw0rd')).toMatchObject({ outcome: 'invalid-credentials' });
       await directory.close();
       expect(proxy.clientBytes().includes(Buffer.from('Unknown!Passw0rd'))).toBe(true);
     } finally {
