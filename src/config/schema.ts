@@ -154,14 +154,101 @@ const brandingSchema = z.strictObject({
   passwordChangeUrl: z.url().optional(),
 });
 
-/** Common keys of every relying party; each protocol's issue adds its own. */
-const relyingPartySchema = z.looseObject({
-  protocol: z.enum(['wsfed', 'saml', 'oidc']),
-  /** Realm (WS-Fed), entity ID (SAML) or client_id (OIDC). */
+/** Common keys of the relying parties whose protocol issue is still to come (saml, oidc). */
+const otherRelyingPartySchema = z.looseObject({
+  protocol: z.enum(['saml', 'oidc']),
+  /** Entity ID (SAML) or client_id (OIDC). */
   identifier: z.string().min(1),
   displayName: z.string().optional(),
   /** Where tokens may be sent; nothing is ever posted anywhere else. */
   replyUrls: z.array(z.url()).default([]),
+});
+
+/** Entra ID's fixed values (entra-federation.md §1.1, §11). */
+export const ENTRA = {
+  realm: 'urn:federation:MicrosoftOnline',
+  replyUrl: 'https://login.microsoftonline.com/login.srf',
+} as const;
+
+const domainName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a DNS domain such as contoso.com')
+  .transform((d) => d.toLowerCase());
+
+/**
+ * A federated domain of the Entra tenant. Its users (UPN suffix = the domain or one of its
+ * sub-domains) get tokens whose Issuer is `issuerUri` (§1.4: default http://{domain}/adfs/services/trust/,
+ * the form AD FS uses with -SupportMultipleDomain).
+ */
+const federatedDomainSchema = z.union([
+  domainName.transform((name) => ({ name, issuerUri: `http://${name}/adfs/services/trust/` })),
+  z.strictObject({ name: domainName, issuerUri: z.string().min(1).optional() })
+    .transform((d) => ({ name: d.name, issuerUri: d.issuerUri ?? `http://${d.name}/adfs/services/trust/` })),
+]);
+
+/**
+ * A claim released to an application: a claim name of fedgate's claims pipeline (upn, email,
+ * name, givenname, surname, groups, windowsaccountname, primarysid, objectguid, immutableid,
+ * authenticationmethod, authnmethodsreferences, authenticationinstant), optionally under another
+ * claim type URI.
+ */
+const claimRuleSchema = z.union([
+  z.string().min(1).transform((claim) => ({ claim, as: undefined as string | undefined })),
+  z.strictObject({ claim: z.string().min(1), as: z.string().min(1).optional() }),
+]);
+
+const wsfedRelyingPartySchema = z.strictObject({
+  protocol: z.literal('wsfed'),
+  /**
+   * `entra`: Microsoft Entra ID (realm urn:federation:MicrosoftOnline, reply URL login.srf, the
+   * Entra claim set, issuer per federated domain). `generic`: any WS-Federation application.
+   */
+  profile: z.enum(['entra', 'generic']).default('generic'),
+  /** The realm (wtrealm). Entra: urn:federation:MicrosoftOnline. */
+  identifier: z.string().min(1).optional(),
+  displayName: z.string().optional(),
+  /** Where tokens may be posted; the first is used when the request names none (wreply). */
+  replyUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** Entra: the tenant's federated domains served by fedgate. */
+  domains: z.array(federatedDomainSchema).default([]),
+  /** Generic: the claims released, in order (default upn, email, name, groups). */
+  claims: z.array(claimRuleSchema).prefault(['upn', 'email', 'name', 'groups']),
+  /** Generic: the claim whose value is the NameIdentifier (default upn). */
+  nameIdentifier: z.string().default('upn'),
+  /** Token lifetime (AD FS: 60 minutes). */
+  tokenLifetime: duration.default(3_600_000),
+  /** rsa-sha256 unless an old application can only check SHA-1. */
+  signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha1']).default('rsa-sha256'),
+  /** Token Issuer for a generic application (default: federation.identifier). */
+  issuer: z.string().min(1).optional(),
+}).transform((rp, ctx) => {
+  const entra = rp.profile === 'entra';
+  if (entra && rp.domains.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['domains'], message: 'the entra profile needs the federated domains it serves (e.g. [contoso.com])' });
+  }
+  if (!entra && !rp.identifier) ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'required: the realm (wtrealm) of the application' });
+  if (!entra && rp.replyUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['replyUrls'], message: 'required: at least one reply URL' });
+  return {
+    ...rp,
+    identifier: rp.identifier ?? ENTRA.realm,
+    replyUrls: rp.replyUrls.length > 0 ? rp.replyUrls : entra ? [ENTRA.replyUrl] : [],
+  };
+});
+
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an address or CIDR block, e.g. 10.0.0.0/8');
+
+const federationSchema = z.strictObject({
+  /**
+   * The federation service identifier (AD FS: http://sts.contoso.com/adfs/services/trust): the
+   * entityID of the federation metadata and the issuer of tokens to generic applications.
+   * Default: http://{host of server.baseUrl}/adfs/services/trust
+   */
+  identifier: z.string().min(1).optional(),
+  /** Name shown in the federation metadata (AD FS: FederationBrandName). */
+  displayName: z.string().optional(),
+  /**
+   * Client addresses inside the corporate network (CIDR): their tokens carry
+   * insidecorporatenetwork=true. Client addresses are read with server.trustProxy in mind.
+   */
+  internalNetworks: z.array(cidr).default([]),
 });
 
 export const configSchema = z.strictObject({
@@ -176,7 +263,8 @@ export const configSchema = z.strictObject({
   }),
   signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 15 * 60_000 }),
   branding: brandingSchema.default({ organizationName: 'fedgate' }),
-  relyingParties: z.array(relyingPartySchema).default([]),
+  federation: federationSchema.default({ internalNetworks: [] }),
+  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, otherRelyingPartySchema])).default([]),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
   /** Set only by the embedded demo: shows the demo banner and the demo credentials. */
@@ -188,3 +276,5 @@ export type LdapDirectoryConfig = z.output<typeof ldapDirectorySchema>;
 export type FileDirectoryConfig = z.output<typeof fileDirectorySchema>;
 export type DirectoryConfig = Config['directory'];
 export type RelyingPartyConfig = Config['relyingParties'][number];
+export type WsfedRelyingPartyConfig = z.output<typeof wsfedRelyingPartySchema>;
+export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];

@@ -63,7 +63,9 @@ describe('examples', () => {
     expect(config.directory.tls).toEqual({ ca: join(dir, 'pki', 'corp-root-ca.pem'), startTls: false, rejectUnauthorized: true });
     expect(config.signing.keyFile).toBe(join(dir, 'pki', 'token-signing.key'));
     expect(config.session).toMatchObject({ lifetime: 8 * 3_600_000, keepMeSignedIn: false });
-    expect(config.relyingParties).toEqual([]);
+    expect(config.relyingParties.map((rp) => [rp.protocol, rp.identifier])).toEqual([
+      ['wsfed', 'urn:federation:MicrosoftOnline'], ['wsfed', 'urn:example:intranet'],
+    ]);
     expect(config.demo).toBe(false);
   });
 
