@@ -1,0 +1,46 @@
+import { element, namespace, serializeCanonical } from '../../xml/canonical-xml.js';
+import { SAML11_TOKEN_TYPE, signedAssertionFragment } from './saml11-assertion.js';
+
+/**
+ * The wresult of a WS-Fed sign-in response: a bare WS-Trust Feb-2005 RequestSecurityTokenResponse,
+ * shaped as AD FS posts it to Entra (entra-federation.md §1.3). Each namespace is declared on the
+ * element that uses it (canonical form), so none is in scope over the embedded assertion, whose
+ * exclusive canonical form, and so its signature, is the same in place as extracted.
+ */
+
+export const WSTRUST_2005_NS = 'http://schemas.xmlsoap.org/ws/2005/02/trust';
+export const WSU_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
+export const WSP_NS = 'http://schemas.xmlsoap.org/ws/2004/09/policy';
+export const WSA_NS = 'http://www.w3.org/2005/08/addressing';
+export const WSTRUST_2005_ISSUE = 'http://schemas.xmlsoap.org/ws/2005/02/trust/Issue';
+export const NO_PROOF_KEY = 'http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey';
+
+const T = namespace('t', WSTRUST_2005_NS);
+const WSU = namespace('wsu', WSU_NS);
+const WSP = namespace('wsp', WSP_NS);
+const WSA = namespace('wsa', WSA_NS);
+
+export interface RstrInput {
+  readonly created: Date;
+  readonly expires: Date;
+  /** The relying party's identifier (Entra: urn:federation:MicrosoftOnline); must equal the Audience. */
+  readonly appliesTo: string;
+  /** Exactly what writeSignedSaml11Assertion returned: embedded byte for byte. */
+  readonly assertion: string;
+}
+
+export function writeRstr(input: RstrInput): string {
+  return serializeCanonical(element(T, 'RequestSecurityTokenResponse', {}, [
+    element(T, 'Lifetime', {}, [
+      element(WSU, 'Created', {}, [input.created.toISOString()]),
+      element(WSU, 'Expires', {}, [input.expires.toISOString()]),
+    ]),
+    element(WSP, 'AppliesTo', {}, [
+      element(WSA, 'EndpointReference', {}, [element(WSA, 'Address', {}, [input.appliesTo])]),
+    ]),
+    element(T, 'RequestedSecurityToken', {}, [signedAssertionFragment(input.assertion)]),
+    element(T, 'TokenType', {}, [SAML11_TOKEN_TYPE]),
+    element(T, 'RequestType', {}, [WSTRUST_2005_ISSUE]),
+    element(T, 'KeyType', {}, [NO_PROOF_KEY]),
+  ])).xml;
+}

@@ -1,0 +1,119 @@
+import type { SigningKey } from '../../keys/key-store.js';
+import { element, fillSlot, namespace, serializeCanonical, slot, trustedFragment, type CanonicalFragment, type XmlElement } from '../../xml/canonical-xml.js';
+import { signEnveloped, XMLDSIG_NS, type SignatureAlgorithm } from '../../xml/enveloped-signature.js';
+
+/**
+ * The signed SAML 1.1 assertion Entra accepts from a WS-Fed IdP (entra-federation.md §1.3–§1.5),
+ * written directly in exclusive canonical form and signed with one RSA signature.
+ */
+
+export type { SignatureAlgorithm } from '../../xml/enveloped-signature.js';
+
+export const SAML11_ASSERTION_NS = 'urn:oasis:names:tc:SAML:1.0:assertion';
+/** t:TokenType of a SAML 1.1 assertion (the same string as its namespace). */
+export const SAML11_TOKEN_TYPE = 'urn:oasis:names:tc:SAML:1.0:assertion';
+export const SAML11_BEARER = 'urn:oasis:names:tc:SAML:1.0:cm:bearer';
+
+const SAML = namespace('saml', SAML11_ASSERTION_NS);
+
+export interface Saml11Attribute {
+  readonly name: string;
+  readonly namespace: string;
+  readonly values: readonly string[];
+}
+
+export interface Saml11AssertionInput {
+  /** The AssertionID, also the signature's Reference (#id): an NCName, e.g. "_" + randomUUID(). */
+  readonly assertionId: string;
+  /** Must equal the Entra domain's issuerUri exactly (§1.4). */
+  readonly issuer: string;
+  readonly issueInstant: Date;
+  readonly notBefore: Date;
+  readonly notOnOrAfter: Date;
+  readonly audience: string;
+  readonly nameIdentifier: { readonly value: string; readonly format: string };
+  /**
+   * In order. Attributes with the same name and namespace are merged into ONE Attribute element
+   * (values in order); attributes without values are left out (SAML 1.1 needs ≥1 AttributeValue);
+   * with none left, the AttributeStatement is omitted.
+   */
+  readonly attributes: readonly Saml11Attribute[];
+  readonly authenticationMethod: string;
+  /** First-factor time: Entra's sign-in frequency depends on it (§6.1). */
+  readonly authenticationInstant: Date;
+}
+
+/** ISO 8601 UTC with milliseconds and Z, as AD FS writes them. */
+function instant(date: Date): string {
+  return date.toISOString();
+}
+
+function mergeAttributes(attributes: readonly Saml11Attribute[]): Saml11Attribute[] {
+  const merged = new Map<string, { name: string; namespace: string; values: string[] }>();
+  for (const a of attributes) {
+    if (a.values.length === 0) continue;
+    const key = JSON.stringify([a.namespace, a.name]);
+    const existing = merged.get(key);
+    if (existing) existing.values.push(...a.values);
+    else merged.set(key, { name: a.name, namespace: a.namespace, values: [...a.values] });
+  }
+  return [...merged.values()];
+}
+
+function assertionElement(input: Saml11AssertionInput): XmlElement {
+  // One immutable Subject, written into both statements: they must be identical (§1.4).
+  const subject = element(SAML, 'Subject', {}, [
+    element(SAML, 'NameIdentifier', { Format: input.nameIdentifier.format }, [input.nameIdentifier.value]),
+    element(SAML, 'SubjectConfirmation', {}, [element(SAML, 'ConfirmationMethod', {}, [SAML11_BEARER])]),
+  ]);
+  const attributes = mergeAttributes(input.attributes);
+  const statements: XmlElement[] = [];
+  if (attributes.length > 0) {
+    statements.push(element(SAML, 'AttributeStatement', {}, [
+      subject,
+      ...attributes.map((a) => element(SAML, 'Attribute', { AttributeName: a.name, AttributeNamespace: a.namespace },
+        a.values.map((v) => element(SAML, 'AttributeValue', {}, [v])))),
+    ]));
+  }
+  statements.push(element(SAML, 'AuthenticationStatement', {
+    AuthenticationInstant: instant(input.authenticationInstant),
+    AuthenticationMethod: input.authenticationMethod,
+  }, [subject]));
+
+  return element(SAML, 'Assertion', {
+    AssertionID: input.assertionId,
+    IssueInstant: instant(input.issueInstant),
+    Issuer: input.issuer,
+    MajorVersion: '1',
+    MinorVersion: '1',
+  }, [
+    element(SAML, 'Conditions', { NotBefore: instant(input.notBefore), NotOnOrAfter: instant(input.notOnOrAfter) }, [
+      element(SAML, 'AudienceRestrictionCondition', {}, [element(SAML, 'Audience', {}, [input.audience])]),
+    ]),
+    ...statements,
+    // ds:Signature is the LAST child of a SAML 1.1 Assertion (schema; §1.4).
+    slot('signature'),
+  ]);
+}
+
+/** The signed assertion, canonical XML without any whitespace between elements. */
+export function writeSignedSaml11Assertion(input: Saml11AssertionInput, key: SigningKey, algorithm: SignatureAlgorithm): string {
+  const doc = serializeCanonical(assertionElement(input));
+  const signature = signEnveloped({ canonicalElement: doc.xml, id: input.assertionId, key, algorithm });
+  return fillSlot(doc, 'signature', signature);
+}
+
+// The bindings a signed assertion's canonical form renders without an ancestor's help: saml on
+// Assertion, ds on ds:Signature, the default (xmldsig) on KeyInfo.
+const ASSERTION_LOOKUPS = [SAML, namespace('ds', XMLDSIG_NS), namespace('', XMLDSIG_NS)];
+
+/**
+ * The output of writeSignedSaml11Assertion as a fragment to embed byte for byte (RSTR). Only a
+ * cheap shape check, no parsing: the caller must pass what writeSignedSaml11Assertion returned.
+ */
+export function signedAssertionFragment(assertion: string): CanonicalFragment {
+  if (!assertion.startsWith('<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" ') || !assertion.endsWith('</ds:Signature></saml:Assertion>')) {
+    throw new Error('not a signed SAML 1.1 assertion written by writeSignedSaml11Assertion');
+  }
+  return trustedFragment(assertion, ASSERTION_LOOKUPS);
+}

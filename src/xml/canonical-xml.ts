@@ -1,0 +1,283 @@
+/**
+ * THE outbound XML writer: emits XML that is already in Exclusive XML Canonicalization form
+ * (http://www.w3.org/2001/10/xml-exc-c14n#, without comments), so a token is serialised once and
+ * its digest is taken over exactly the bytes that are sent (performance.md: no DOM, no XPath, no
+ * re-canonicalisation on the issuance path).
+ *
+ * Documents are built from typed values (`element`, text strings, `CanonicalFragment`s and named
+ * slots) and serialised by `serializeCanonical`. What makes the output canonical:
+ *  - text escapes & < > and CR (`escapeText`); attribute values escape & < " TAB LF CR (`escapeAttribute`);
+ *  - namespace declarations appear exactly where exc-c14n renders them: on the element that visibly
+ *    utilises the prefix (its own prefix or a qualified attribute's) and only when the nearest output
+ *    ancestor did not already render the same binding; `xmlns="…"` first, then `xmlns:p` by prefix;
+ *  - attributes follow: unqualified ones by local name, then qualified ones by (namespace URI, local name);
+ *  - empty elements are written as start and end tags; no XML declaration; no whitespace added.
+ * Element and attribute names are code constants, never input; only text and attribute VALUES carry data.
+ * Nothing here parses XML.
+ */
+
+/** A namespace binding. `prefix: ''` is the default namespace. */
+export interface XmlNamespace {
+  readonly prefix: string;
+  readonly uri: string;
+}
+
+/** An attribute in a namespace (e.g. xsi:type). Unqualified attributes are given as a record. */
+export interface QualifiedAttribute {
+  readonly ns: XmlNamespace;
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface XmlElement {
+  readonly kind: 'element';
+  readonly ns: XmlNamespace;
+  readonly name: string;
+  /** Unqualified attributes; an `undefined` value leaves the attribute out. */
+  readonly attributes: Readonly<Record<string, string | undefined>>;
+  readonly qualifiedAttributes: readonly QualifiedAttribute[];
+  /**
+   * Declarations this element carries although it does not visibly utilise them. Only legal for
+   * prefixes in the serialisation's `inclusivePrefixes` (the Reference's InclusiveNamespaces
+   * PrefixList): exc-c14n renders those like inclusive c14n does. Used for QNames in attribute
+   * content, e.g. xsi:type="fed:SecurityTokenServiceType", whose prefix must be in scope for
+   * readers (.NET resolves it with ResolveQName) yet is not "visibly utilised" for exc-c14n.
+   */
+  readonly declare: readonly XmlNamespace[];
+  readonly children: readonly XmlChild[];
+}
+
+/**
+ * Canonical XML produced earlier (an assertion, a ds:Signature), inserted byte for byte.
+ * `lookups` lists every namespace-rendering decision inside it that depended on the context it was
+ * serialised in (an empty one): inserting it is only correct where each decision comes out the same,
+ * which `serializeCanonical` checks.
+ */
+export interface CanonicalFragment {
+  readonly kind: 'fragment';
+  readonly xml: string;
+  readonly lookups: readonly XmlNamespace[];
+}
+
+/** A named position, filled later by `fillSlot` (e.g. where the enveloped signature goes). */
+export interface XmlSlot {
+  readonly kind: 'slot';
+  readonly name: string;
+}
+
+/** A string child is text. */
+export type XmlChild = XmlElement | CanonicalFragment | XmlSlot | string;
+
+export interface ElementOptions {
+  readonly qualifiedAttributes?: readonly QualifiedAttribute[];
+  readonly declare?: readonly XmlNamespace[];
+}
+
+export function namespace(prefix: string, uri: string): XmlNamespace {
+  return { prefix, uri };
+}
+
+export function element(
+  ns: XmlNamespace,
+  name: string,
+  attributes: Readonly<Record<string, string | undefined>> = {},
+  children: readonly XmlChild[] = [],
+  options: ElementOptions = {},
+): XmlElement {
+  return { kind: 'element', ns, name, attributes, qualifiedAttributes: options.qualifiedAttributes ?? [], declare: options.declare ?? [], children };
+}
+
+export function slot(name: string): XmlSlot {
+  return { kind: 'slot', name };
+}
+
+/** Thrown for values XML 1.0 cannot carry at all, even as character references. */
+export class XmlCharacterError extends Error {
+  constructor(where: string) {
+    super(`${where} contains a character XML 1.0 cannot represent (a control character, U+FFFE/U+FFFF or a lone surrogate)`);
+    this.name = 'XmlCharacterError';
+  }
+}
+
+// XML 1.0 Char production. Anything else (C0 controls other than TAB/LF/CR, lone surrogates,
+// U+FFFE/U+FFFF) is refused rather than replaced: silently mapping two distinct identifiers to the
+// same text would let them collide in a signed token.
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const TEXT_SPECIAL = /[&<>\r]/g;
+const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/g;
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };
+const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' };
+
+/** Text node content as c14n writes it (C14N 1.0 §2.3 "Text Nodes"). */
+export function escapeText(value: string): string {
+  if (NOT_XML_CHAR.test(value)) throw new XmlCharacterError('A text value');
+  return value.replace(TEXT_SPECIAL, (c) => TEXT_ESCAPES[c] ?? c);
+}
+
+/** Attribute value as c14n writes it (C14N 1.0 §2.3 "Attribute Nodes"). */
+export function escapeAttribute(value: string): string {
+  if (NOT_XML_CHAR.test(value)) throw new XmlCharacterError('An attribute value');
+  return value.replace(ATTRIBUTE_SPECIAL, (c) => ATTRIBUTE_ESCAPES[c] ?? c);
+}
+
+/** Where a slot sat in the output, and which bindings the output had rendered there. */
+interface SlotPosition {
+  readonly offset: number;
+  readonly scope: Scope | undefined;
+}
+
+export interface CanonicalDocument {
+  readonly xml: string;
+  readonly slots: ReadonlyMap<string, SlotPosition>;
+}
+
+export interface SerializeOptions {
+  /** Prefixes of the exc-c14n InclusiveNamespaces PrefixList the document is signed with. */
+  readonly inclusivePrefixes?: readonly string[];
+}
+
+/**
+ * The bindings rendered by output ancestors, innermost first. A chain instead of a copied map:
+ * most elements render nothing new and share their parent's scope.
+ */
+interface Scope {
+  readonly prefix: string;
+  readonly uri: string;
+  readonly parent: Scope | undefined;
+}
+
+function lookup(scope: Scope | undefined, prefix: string): string | undefined {
+  for (let s = scope; s; s = s.parent) if (s.prefix === prefix) return s.uri;
+  return undefined;
+}
+
+/** exc-c14n renders a binding unless an output ancestor rendered the same one (xmlns="" only after a non-empty default). */
+function needsRendering(scope: Scope | undefined, ns: XmlNamespace): boolean {
+  const rendered = lookup(scope, ns.prefix);
+  return ns.prefix === '' ? (rendered ?? '') !== ns.uri : rendered !== ns.uri;
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+class Serializer {
+  readonly out: string[] = [];
+  private length = 0;
+  readonly slots = new Map<string, SlotPosition>();
+  /** Bindings looked up past the root (recorded so the result can be reused as a fragment). */
+  readonly lookups: XmlNamespace[] = [];
+  private readonly inclusive: ReadonlySet<string>;
+
+  constructor(options: SerializeOptions) {
+    this.inclusive = new Set(options.inclusivePrefixes ?? []);
+  }
+
+  private push(s: string): void {
+    this.out.push(s);
+    this.length += s.length;
+  }
+
+  private recordLookup(scope: Scope | undefined, ns: XmlNamespace): void {
+    if (lookup(scope, ns.prefix) === undefined) this.lookups.push(ns);
+  }
+
+  writeElement(node: XmlElement, scope: Scope | undefined): void {
+    const wanted = new Map<string, string>();
+    const want = (ns: XmlNamespace, why: string): void => {
+      if (ns.prefix === 'xml' || ns.prefix === 'xmlns') throw new Error(`${why}: the ${ns.prefix} prefix is reserved`);
+      const other = wanted.get(ns.prefix);
+      if (other !== undefined && other !== ns.uri) throw new Error(`${why}: prefix "${ns.prefix}" bound to two namespaces on <${node.name}>`);
+      wanted.set(ns.prefix, ns.uri);
+    };
+    want(node.ns, 'element');
+    for (const a of node.qualifiedAttributes) {
+      if (a.ns.prefix === '') throw new Error(`attribute ${a.name}: a qualified attribute needs a prefix`);
+      want(a.ns, 'attribute');
+    }
+    for (const d of node.declare) {
+      if (!this.inclusive.has(d.prefix)) throw new Error(`<${node.name}> declares "${d.prefix}", which it does not use and which is not in the InclusiveNamespaces PrefixList: not canonical`);
+      want(d, 'declaration');
+    }
+
+    const rendered: XmlNamespace[] = [];
+    let inner = scope;
+    for (const [prefix, uri] of wanted) {
+      const ns = { prefix, uri };
+      this.recordLookup(scope, ns);
+      if (needsRendering(scope, ns)) {
+        rendered.push(ns);
+        inner = { prefix, uri, parent: inner };
+      }
+    }
+    rendered.sort((a, b) => byCodePoint(a.prefix, b.prefix));
+
+    const qname = node.ns.prefix === '' ? node.name : `${node.ns.prefix}:${node.name}`;
+    let start = `<${qname}`;
+    for (const ns of rendered) start += ns.prefix === '' ? ` xmlns="${escapeAttribute(ns.uri)}"` : ` xmlns:${ns.prefix}="${escapeAttribute(ns.uri)}"`;
+    const plain = Object.keys(node.attributes).filter((k) => node.attributes[k] !== undefined).sort(byCodePoint);
+    for (const name of plain) start += ` ${name}="${escapeAttribute(node.attributes[name] as string)}"`;
+    if (node.qualifiedAttributes.length > 0) {
+      const qualified = [...node.qualifiedAttributes].sort((a, b) => byCodePoint(a.ns.uri, b.ns.uri) || byCodePoint(a.name, b.name));
+      for (const a of qualified) start += ` ${a.ns.prefix}:${a.name}="${escapeAttribute(a.value)}"`;
+    }
+    this.push(start + '>');
+    for (const child of node.children) this.writeChild(child, inner);
+    this.push(`</${qname}>`);
+  }
+
+  private writeChild(child: XmlChild, scope: Scope | undefined): void {
+    if (typeof child === 'string') {
+      this.push(escapeText(child));
+    } else if (child.kind === 'element') {
+      this.writeElement(child, scope);
+    } else if (child.kind === 'fragment') {
+      checkFragmentContext(child, scope);
+      for (const ns of child.lookups) this.recordLookup(scope, ns);
+      this.push(child.xml);
+    } else {
+      if (this.slots.has(child.name)) throw new Error(`slot "${child.name}" used twice`);
+      this.slots.set(child.name, { offset: this.length, scope });
+    }
+  }
+}
+
+/**
+ * A fragment serialised in an empty context rendered binding N iff needsRendering(empty, N); in this
+ * context it must come out the same, or the inserted bytes would not be canonical here.
+ */
+function checkFragmentContext(fragment: CanonicalFragment, scope: Scope | undefined): void {
+  for (const ns of fragment.lookups) {
+    if (needsRendering(undefined, ns) !== needsRendering(scope, ns)) {
+      throw new Error(`fragment cannot be inserted here: the context already binds "${ns.prefix}" to ${ns.uri}`);
+    }
+  }
+}
+
+/** Serialises a document (or the apex element of a signed subtree) in exclusive canonical form. */
+export function serializeCanonical(root: XmlElement, options: SerializeOptions = {}): CanonicalDocument {
+  const s = new Serializer(options);
+  s.writeElement(root, undefined);
+  return { xml: s.out.join(''), slots: s.slots };
+}
+
+/** Serialises an element for later insertion into other canonical output (see CanonicalFragment). */
+export function serializeFragment(root: XmlElement): CanonicalFragment {
+  const s = new Serializer({});
+  s.writeElement(root, undefined);
+  return { kind: 'fragment', xml: s.out.join(''), lookups: s.lookups };
+}
+
+/**
+ * Wraps canonical XML this process wrote earlier (and only that: it is inserted unchecked) as a
+ * fragment; `lookups` are the bindings its rendering depended on, as serializeFragment reports them.
+ */
+export function trustedFragment(xml: string, lookups: readonly XmlNamespace[]): CanonicalFragment {
+  return { kind: 'fragment', xml, lookups };
+}
+
+/** Inserts a fragment at a slot of a serialised document, checking it is canonical there too. */
+export function fillSlot(doc: CanonicalDocument, name: string, fragment: CanonicalFragment): string {
+  const position = doc.slots.get(name);
+  if (!position) throw new Error(`no slot "${name}" in the document`);
+  checkFragmentContext(fragment, position.scope);
+  return doc.xml.slice(0, position.offset) + fragment.xml + doc.xml.slice(position.offset);
+}
