@@ -8,6 +8,11 @@ import { newRequestId } from './http/request-context.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
 import { createSessionCookie } from './http/session-cookie.js';
 import { healthRoutes } from './observability/health-routes.js';
+import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
+import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
+import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
+import { createNetworkTest } from './http/client-network.js';
+import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import type { Services } from './services.js';
 
@@ -73,7 +78,16 @@ export function createApp(services: Services): Express {
     demoUsers: services.demoUsers,
     netbiosDomain: config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined,
   }));
-  // Later issues mount the protocol routers here: wsfed, saml, oidc.
+  app.use(metadataRoutes(config, services.keys));
+  app.use(wsfedRoutes({
+    config, pipeline: services.pipeline, cookie, render,
+    issue: createWsfedIssuer({
+      keys: services.keys, defaultIssuer: federationIdentifier(config),
+      netbiosDomain: config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined,
+    }),
+    isInternal: createNetworkTest(config.federation.internalNetworks),
+  }));
+  // Later issues mount the SAML 2.0 and OpenID Connect routers here.
 
   app.use(notFoundHandler());
   app.use(errorHandler(render));

@@ -39,7 +39,8 @@ export interface SignInPipeline {
   pending(id: string | undefined): Promise<PendingSignIn | undefined>;
   submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
   finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal } | undefined>;
-  signOut(sessionId: string | undefined, ctx: RequestContext): Promise<SsoSession | undefined>;
+  /** Ends the session; `application` is where the sign-out came from (for the audit event). */
+  signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
 }
 
 export interface PasswordInput {
@@ -69,8 +70,9 @@ const MAX_PENDING_BYTES = 16_384;
 const PENDING_ID = /^[A-Za-z0-9_-]{22,64}$/;
 
 /** Whether an existing session may answer this request without asking the person again. */
-export function sessionSatisfies(session: SsoSession, request: SignInRequest): boolean {
+export function sessionSatisfies(session: SsoSession, request: SignInRequest, now: number = Date.now()): boolean {
   if (request.forceFresh) return false;
+  if (request.maxAuthAgeMs !== undefined && now - Date.parse(session.principal.authentication.instant) > request.maxAuthAgeMs) return false;
   if (request.requiredMethod === 'password' && session.principal.authentication.kind !== 'password') return false;
   return true;
 }
@@ -85,7 +87,7 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
   return {
     async start(request, sessionId, ctx) {
       const session = await sessions.use(sessionId);
-      if (session && sessionId && sessionSatisfies(session, request)) {
+      if (session && sessionId && sessionSatisfies(session, request, now())) {
         await sessions.addRelyingParty(sessionId, request.application);
         audit({ type: 'sso.reused', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
           application: request.application, clientIp: ctx.clientIp, requestId: ctx.requestId });
@@ -150,11 +152,11 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       return { pending, principal: session.principal };
     },
 
-    async signOut(sessionId, ctx) {
+    async signOut(sessionId, ctx, application = 'portal') {
       const session = await sessions.destroy(sessionId);
       if (session) {
         audit({ type: 'signout', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
-          clientIp: ctx.clientIp, requestId: ctx.requestId, application: 'portal' });
+          clientIp: ctx.clientIp, requestId: ctx.requestId, application });
       }
       return session;
     },

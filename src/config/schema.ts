@@ -272,6 +272,11 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** federation.identifier, or AD FS's default form for fedgate's host. */
+export function federationIdentifier(config: Config): string {
+  return config.federation.identifier ?? `http://${new URL(config.server.baseUrl).host}/adfs/services/trust`;
+}
 export type LdapDirectoryConfig = z.output<typeof ldapDirectorySchema>;
 export type FileDirectoryConfig = z.output<typeof fileDirectorySchema>;
 export type DirectoryConfig = Config['directory'];

@@ -11,6 +11,8 @@ export interface SignInRequest {
   readonly resumePath: string;
   /** The application demands a new authentication (wfresh=0, prompt=login, ForceAuthn). */
   readonly forceFresh?: boolean;
+  /** The authentication may be at most this old (wfresh=N minutes, max_age); else a fresh sign-in. */
+  readonly maxAuthAgeMs?: number;
   /** No interaction allowed (IsPassive, prompt=none): without a session, fail instead of asking. */
   readonly passive?: boolean;
   /** The application demands this method (e.g. wauth=.../password). */

@@ -7,6 +7,9 @@ import { daysUntilExpiry, type KeyStore } from '../keys/key-store.js';
  * balancer): a directory server answers and the signing certificate is valid. Details name what
  * failed, never a secret.
  */
+/** Warn (still ready) when the signing certificate has fewer days left than this. */
+export const EXPIRY_WARNING_DAYS = 30;
+
 /** A directory check answers every /readyz for this long: probes cannot load the DCs. */
 const DIRECTORY_CHECK_TTL_MS = 5_000;
 
@@ -36,6 +39,11 @@ export function healthRoutes(deps: { directory: Directory; keys: KeyStore }): Ro
     const daysLeft = Math.floor(daysUntilExpiry(deps.keys.current));
     const notYetValid = new Date(deps.keys.current.certificate.validFrom).getTime() > Date.now();
     checks.signingCertificate = { ok: daysLeft >= 0 && !notYetValid, daysLeft };
+    // Entra's automatic rollover starts 30-35 days before expiry (§5.3): time to run `fedgate keys next`.
+    if (daysLeft < EXPIRY_WARNING_DAYS) {
+      checks.signingCertificate.detail = `expires in ${daysLeft} days: run fedgate keys next, publish, then promote`;
+      req.log.warn({ daysLeft }, 'the token-signing certificate expires soon');
+    }
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ready' : 'unavailable', checks });
   });

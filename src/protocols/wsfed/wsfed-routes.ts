@@ -1,0 +1,108 @@
+import { Router, type Request, type Response } from 'express';
+import type { Config, WsfedRelyingPartyConfig } from '../../config/schema.js';
+import { IdpError } from '../../core/errors.js';
+import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
+import type { NetworkTest } from '../../http/client-network.js';
+import { formParam, queryParam } from '../../http/params.js';
+import { requestContext } from '../../http/request-context.js';
+import type { RenderPage } from '../../http/render.js';
+import type { SessionCookie } from '../../http/session-cookie.js';
+import type { IssueSignInResponse } from './issue-token.js';
+import { parseSignIn, type WsfedParams, type WsfedState } from './signin-request.js';
+
+/**
+ * WS-Federation passive endpoint at AD FS's own path (/adfs/ls/, so existing Entra federation
+ * settings keep working) and at /wsfed: wsignin1.0, wsignout1.0, wsignoutcleanup1.0 (§1, §1.7).
+ */
+export interface WsfedRouteDeps {
+  readonly config: Config;
+  readonly pipeline: SignInPipeline;
+  readonly cookie: SessionCookie;
+  readonly render: RenderPage;
+  readonly issue: IssueSignInResponse;
+  readonly isInternal: NetworkTest;
+}
+
+export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
+const RESUME_PATH = '/adfs/ls/resume';
+const PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wfresh', 'wauth', 'prompt', 'username', 'login_hint', 'client-request-id'] as const;
+
+/** A parameter from the query or, for a POSTed request, the form (strict: one value or none). */
+function param(req: Request, name: string): string | undefined {
+  return queryParam(req, name) ?? (req.method === 'POST' ? formParam(req, name) : undefined);
+}
+
+/** CSP for a page that posts to (or frames) the given URLs and nothing else. */
+function cspAllowing(directive: 'form-action' | 'frame-src', urls: readonly string[]): string {
+  const origins = [...new Set(urls.map((u) => new URL(u).origin))].join(' ');
+  return `default-src 'self'; script-src 'self'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'; ` +
+    `${directive === 'form-action' ? `form-action 'self' ${origins}` : `form-action 'self'; frame-src ${origins}`}`;
+}
+
+export function wsfedRoutes(deps: WsfedRouteDeps): Router {
+  const router = Router();
+  const relyingParties = deps.config.relyingParties.filter((rp): rp is WsfedRelyingPartyConfig => rp.protocol === 'wsfed');
+  const byRealm = new Map(relyingParties.map((rp) => [rp.identifier, rp]));
+
+  const respond = (req: Request, res: Response, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0]) => {
+    const ctx = requestContext(req);
+    const response = deps.issue(principal, rp, state, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
+    req.log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action }, 'wsfed: token issued');
+    res.setHeader('Content-Security-Policy', cspAllowing('form-action', [response.action]));
+    deps.render(req, res, 'autopost', { action: response.action, fields: Object.entries(response.fields) });
+  };
+
+  const signIn = async (req: Request, res: Response) => {
+    const params = Object.fromEntries(PARAMS.map((p) => [p, param(req, p)])) as WsfedParams & { 'client-request-id'?: string };
+    const parsed = parseSignIn(params, relyingParties);
+    req.log.info({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
+    const result = await deps.pipeline.start({ ...parsed.request, resumePath: RESUME_PATH }, deps.cookie.read(req), requestContext(req));
+    if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
+    else if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
+    else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
+  };
+
+  const signOut = async (req: Request, res: Response) => {
+    const wreply = param(req, 'wreply');
+    const allowed = wreply !== undefined && relyingParties.some((rp) => rp.replyUrls.includes(wreply));
+    if (wreply !== undefined && !allowed) req.log.warn({ wreply }, 'wsfed: sign-out wreply is not registered; not redirecting');
+    const session = await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), 'wsfed');
+    deps.cookie.clear(res);
+    // Every WS-Fed application of the session gets wsignoutcleanup1.0 in a hidden frame (§1.7).
+    const applications = (session?.relyingParties ?? []).flatMap((id) => {
+      const rp = byRealm.get(id);
+      if (!rp) return [];
+      const url = new URL(rp.replyUrls[0]!);
+      url.search = '';
+      url.hash = '';
+      url.searchParams.set('wa', 'wsignoutcleanup1.0');
+      return [{ name: rp.displayName ?? rp.identifier, cleanupUrl: url.toString() }];
+    });
+    if (applications.length > 0) res.setHeader('Content-Security-Policy', cspAllowing('frame-src', applications.map((a) => a.cleanupUrl)));
+    deps.render(req, res, 'wsfed-signed-out', { applications, continueUrl: allowed ? wreply : undefined });
+  };
+
+  const dispatch = async (req: Request, res: Response) => {
+    const wa = param(req, 'wa');
+    if (wa === 'wsignin1.0') return signIn(req, res);
+    if (wa === 'wsignout1.0' || wa === 'wsignoutcleanup1.0') return signOut(req, res);
+    // Entra's exact sign-out query is undocumented (§1.7): a bare GET of the endpoint signs out too.
+    if (wa === undefined && req.method === 'GET' && Object.keys(req.query).length === 0) return signOut(req, res);
+    throw new IdpError('bad_request', 'The request could not be understood.', `unsupported wa ${wa ?? '(none)'}`);
+  };
+
+  router.get(RESUME_PATH, async (req, res) => {
+    const done = await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req));
+    const state = done?.pending.protocolState as WsfedState | undefined;
+    const rp = state && byRealm.get(state.realm);
+    if (!done || !state || !rp || !rp.replyUrls.includes(state.replyUrl)) {
+      throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'wsfed resume without a completed pending sign-in');
+    }
+    respond(req, res, rp, state, done.principal);
+  });
+  for (const path of WSFED_PATHS) {
+    router.get(path, dispatch);
+    router.post(path, dispatch);
+  }
+  return router;
+}
