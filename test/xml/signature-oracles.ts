@@ -33,9 +33,11 @@ export const otherKey = fixtureKey('other-signing');
 
 export type SignedKind = 'saml11' | 'metadata';
 
-const ID_ATTRIBUTE: Record<SignedKind, { xmlsec: string[]; xmlCrypto: string }> = {
+// xml-crypto already looks for Id/ID/id; naming "ID" again would count every element twice and
+// trip its duplicate-ID (wrapping) guard, so metadata passes no idAttribute.
+const ID_ATTRIBUTE: Record<SignedKind, { xmlsec: string[]; xmlCrypto: string | undefined }> = {
   saml11: { xmlsec: ['--id-attr:AssertionID', 'urn:oasis:names:tc:SAML:1.0:assertion:Assertion'], xmlCrypto: 'AssertionID' },
-  metadata: { xmlsec: ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor'], xmlCrypto: 'ID' },
+  metadata: { xmlsec: ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor'], xmlCrypto: undefined },
 };
 
 /** xmlsec1 --verify with the certificate pinned (KeyInfo's certificate is not trusted: it is self-signed). */
@@ -79,7 +81,8 @@ export function xmlCryptoVerify(xml: string, kind: SignedKind, certPem: string =
     const doc = parseXml(xml);
     const signatures = doc.getElementsByTagNameNS(DSIG, 'Signature');
     if (signatures.length !== 1) return { valid: false, error: `${signatures.length} signatures`, signedReferences: [] };
-    const sig = new SignedXml({ publicCert: certPem, idAttribute: ID_ATTRIBUTE[kind].xmlCrypto });
+    const idAttribute = ID_ATTRIBUTE[kind].xmlCrypto;
+    const sig = new SignedXml(idAttribute === undefined ? { publicCert: certPem } : { publicCert: certPem, idAttribute });
     sig.loadSignature(signatures.item(0) as unknown as Parameters<SignedXml['loadSignature']>[0]);
     const valid = sig.checkSignature(xml);
     return { valid, signedReferences: valid ? sig.getSignedReferences() : [] };
