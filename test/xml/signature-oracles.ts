@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import { expect } from 'vitest';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import { parseSigningKey, type SigningKey } from '../../src/keys/key-store.js';
 
@@ -109,4 +110,17 @@ export function withoutSignature(signed: string): string {
   const start = signed.indexOf('<ds:Signature ');
   const end = signed.indexOf('</ds:Signature>') + '</ds:Signature>'.length;
   return signed.slice(0, start) + signed.slice(end);
+}
+
+/**
+ * Both verifiers accept the document, its one signature covers the whole signed element (the
+ * document element, signature removed), and the bytes are what xml-crypto's exclusive c14n makes of them.
+ */
+export function expectVerifiedAndCanonical(xml: string, kind: SignedKind, inclusiveNamespacesPrefixList: string[] = []): void {
+  const xmlsec = xmlsec1Verify(xml, kind);
+  expect(xmlsec.ok, xmlsec.output).toBe(true);
+  const result = xmlCryptoVerify(xml, kind);
+  expect(result.valid, result.error).toBe(true);
+  expect(result.signedReferences).toEqual([withoutSignature(xml)]);
+  expect(xmlCryptoCanonical(parseXml(xml).documentElement as Element, inclusiveNamespacesPrefixList)).toBe(xml);
 }

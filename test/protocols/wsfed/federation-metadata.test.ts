@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFederationMetadata, type FederationMetadataInput } from '../../../src/protocols/wsfed/federation-metadata.js';
 import {
-  DSIG, firstElement, otherKey, parseXml, signingKey, withoutSignature, xmlCryptoCanonical, xmlCryptoVerify, xmlsec1Verify,
+  DSIG, expectVerifiedAndCanonical, firstElement, otherKey, parseXml, signingKey, xmlCryptoVerify, xmlsec1Verify,
 } from '../../xml/signature-oracles.js';
 import { golden } from './saml11-fixtures.js';
 
@@ -28,14 +28,7 @@ const input: FederationMetadataInput = {
   ],
 };
 
-function expectVerified(xml: string): void {
-  const xmlsec = xmlsec1Verify(xml, 'metadata');
-  expect(xmlsec.ok, xmlsec.output).toBe(true);
-  const result = xmlCryptoVerify(xml, 'metadata');
-  expect(result.valid, result.error).toBe(true);
-  expect(result.signedReferences).toEqual([withoutSignature(xml)]);
-  expect(xmlCryptoCanonical(parseXml(xml).documentElement as never, ['fed'])).toBe(xml);
-}
+const expectVerified = (xml: string) => expectVerifiedAndCanonical(xml, 'metadata', ['fed']);
 
 const children = (el: { childNodes: { length: number; item(i: number): unknown } }) =>
   Array.from({ length: el.childNodes.length }, (_, i) => el.childNodes.item(i) as { namespaceURI: string; localName: string });

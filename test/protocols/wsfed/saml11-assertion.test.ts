@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSignedSaml11Assertion, type Saml11AssertionInput } from '../../../src/protocols/wsfed/saml11-assertion.js';
 import { XmlCharacterError } from '../../../src/xml/canonical-xml.js';
 import {
-  DSIG, firstElement, otherKey, parseXml, signingKey, withoutSignature, xmlCryptoCanonical, xmlCryptoVerify, xmlsec1Verify,
+  DSIG, expectVerifiedAndCanonical, firstElement, otherKey, parseXml, signingKey, withoutSignature, xmlCryptoCanonical, xmlCryptoVerify, xmlsec1Verify,
 } from '../../xml/signature-oracles.js';
 import { entraAssertion, golden } from './saml11-fixtures.js';
 
@@ -13,15 +13,7 @@ function sign(input: Saml11AssertionInput = entraAssertion, algorithm: 'rsa-sha2
   return writeSignedSaml11Assertion(input, signingKey.key, algorithm);
 }
 
-/** Both independent verifiers accept it, the signature covers the whole assertion, and the bytes are canonical. */
-function expectVerified(xml: string): void {
-  const xmlsec = xmlsec1Verify(xml, 'saml11');
-  expect(xmlsec.ok, xmlsec.output).toBe(true);
-  const result = xmlCryptoVerify(xml, 'saml11');
-  expect(result.valid, result.error).toBe(true);
-  expect(result.signedReferences).toEqual([withoutSignature(xml)]);
-  expect(xmlCryptoCanonical(parseXml(xml).documentElement as never)).toBe(xml);
-}
+const expectVerified = (xml: string) => expectVerifiedAndCanonical(xml, 'saml11');
 
 function expectRejected(xml: string, certFile?: string, certPem?: string): void {
   expect(xmlsec1Verify(xml, 'saml11', certFile).ok).toBe(false);
