@@ -6,6 +6,8 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DEMO_USERS, embeddedDemoConfig } from './cli/embedded-demo.js';
+import { runEntraDomain } from './cli/entra-domain.js';
+import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
 import { buildServices, closeServices } from './services.js';
@@ -21,10 +23,18 @@ commands:
                                 without either, the embedded demo runs on http://127.0.0.1:8080)
   check-config --config FILE    validate a configuration, print every problem, exit non-zero if any
   hash-password                 read a password on standard input, print its hash for a users file
+  entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--with-ws-trust] [--json | --check FILE]
+                                the Microsoft Graph / PowerShell settings that federate an Entra ID
+                                domain with fedgate; --check compares what Entra holds with them
+  keys next|promote|show --config FILE
+                                token-signing key rollover: create the next key, make it current, show them
   help                          this text
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // These parse their own options (the shared parse below knows only --config).
+  if (argv[0] === 'entra-domain') return runEntraDomain(argv.slice(1));
+  if (argv[0] === 'keys') return runKeys(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
