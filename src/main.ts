@@ -10,6 +10,8 @@ import { runEntraDomain } from './cli/entra-domain.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
+import { EXPIRY_WARNING_DAYS } from './observability/health-routes.js';
+import { daysUntilExpiry } from './keys/key-store.js';
 import { buildServices, closeServices } from './services.js';
 
 /**
@@ -115,6 +117,8 @@ async function serve(configPath: string | undefined): Promise<number> {
     return 1;
   }
   log.info({ baseUrl: config.server.baseUrl, listen: config.server.listen, directory: services.directory.describe() }, 'fedgate is listening');
+  const daysLeft = Math.floor(daysUntilExpiry(services.keys.current));
+  if (daysLeft < EXPIRY_WARNING_DAYS) log.warn({ daysLeft }, 'the token-signing certificate expires soon: run fedgate keys next, publish, then promote');
   if (config.demo) {
     log.warn('running the embedded DEMO configuration: demo users and a generated key; not for production');
     printDemoBanner(config);
