@@ -108,14 +108,19 @@ const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/g;
 const TEXT_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };
 const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' };
 
+// Fast path: most values (URIs, identifiers, names) need neither escaping nor the Char check.
+const NEEDS_WORK = /[&<>"\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 /** Text node content as c14n writes it (C14N 1.0 §2.3 "Text Nodes"). */
 export function escapeText(value: string): string {
+  if (!NEEDS_WORK.test(value)) return value;
   if (NOT_XML_CHAR.test(value)) throw new XmlCharacterError('A text value');
   return value.replace(TEXT_SPECIAL, (c) => TEXT_ESCAPES[c] ?? c);
 }
 
 /** Attribute value as c14n writes it (C14N 1.0 §2.3 "Attribute Nodes"). */
 export function escapeAttribute(value: string): string {
+  if (!NEEDS_WORK.test(value)) return value;
   if (NOT_XML_CHAR.test(value)) throw new XmlCharacterError('An attribute value');
   return value.replace(ATTRIBUTE_SPECIAL, (c) => ATTRIBUTE_ESCAPES[c] ?? c);
 }
@@ -157,6 +162,10 @@ function needsRendering(scope: Scope | undefined, ns: XmlNamespace): boolean {
   return ns.prefix === '' ? (rendered ?? '') !== ns.uri : rendered !== ns.uri;
 }
 
+function checkPrefix(ns: XmlNamespace, elementName: string): void {
+  if (ns.prefix === 'xml' || ns.prefix === 'xmlns') throw new Error(`<${elementName}>: the ${ns.prefix} prefix is reserved`);
+}
+
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 class Serializer {
@@ -180,35 +189,39 @@ class Serializer {
     if (lookup(scope, ns.prefix) === undefined) this.lookups.push(ns);
   }
 
-  writeElement(node: XmlElement, scope: Scope | undefined): void {
-    const wanted = new Map<string, string>();
-    const want = (ns: XmlNamespace, why: string): void => {
-      if (ns.prefix === 'xml' || ns.prefix === 'xmlns') throw new Error(`${why}: the ${ns.prefix} prefix is reserved`);
+  /** The bindings the element visibly utilises (plus its inclusive declarations), one per prefix. */
+  private bindingsOf(node: XmlElement): readonly XmlNamespace[] {
+    checkPrefix(node.ns, node.name);
+    if (node.qualifiedAttributes.length === 0 && node.declare.length === 0) return [node.ns];
+    const wanted = new Map<string, XmlNamespace>([[node.ns.prefix, node.ns]]);
+    const want = (ns: XmlNamespace): void => {
+      checkPrefix(ns, node.name);
       const other = wanted.get(ns.prefix);
-      if (other !== undefined && other !== ns.uri) throw new Error(`${why}: prefix "${ns.prefix}" bound to two namespaces on <${node.name}>`);
-      wanted.set(ns.prefix, ns.uri);
+      if (other !== undefined && other.uri !== ns.uri) throw new Error(`prefix "${ns.prefix}" bound to two namespaces on <${node.name}>`);
+      wanted.set(ns.prefix, ns);
     };
-    want(node.ns, 'element');
     for (const a of node.qualifiedAttributes) {
       if (a.ns.prefix === '') throw new Error(`attribute ${a.name}: a qualified attribute needs a prefix`);
-      want(a.ns, 'attribute');
+      want(a.ns);
     }
     for (const d of node.declare) {
       if (!this.inclusive.has(d.prefix)) throw new Error(`<${node.name}> declares "${d.prefix}", which it does not use and which is not in the InclusiveNamespaces PrefixList: not canonical`);
-      want(d, 'declaration');
+      want(d);
     }
+    return [...wanted.values()];
+  }
 
+  writeElement(node: XmlElement, scope: Scope | undefined): void {
     const rendered: XmlNamespace[] = [];
     let inner = scope;
-    for (const [prefix, uri] of wanted) {
-      const ns = { prefix, uri };
+    for (const ns of this.bindingsOf(node)) {
       this.recordLookup(scope, ns);
       if (needsRendering(scope, ns)) {
         rendered.push(ns);
-        inner = { prefix, uri, parent: inner };
+        inner = { prefix: ns.prefix, uri: ns.uri, parent: inner };
       }
     }
-    rendered.sort((a, b) => byCodePoint(a.prefix, b.prefix));
+    if (rendered.length > 1) rendered.sort((a, b) => byCodePoint(a.prefix, b.prefix));
 
     const qname = node.ns.prefix === '' ? node.name : `${node.ns.prefix}:${node.name}`;
     let start = `<${qname}`;
