@@ -346,7 +346,10 @@ export function checkFederation(items: readonly Exported[], expected: InternalDo
   if (issuer !== expected.issuerUri) error('issuerUri', `Entra has ${show(issuer)}, fedgate has ${show(expected.issuerUri)} (tokens are rejected unless they match exactly)`);
   for (const property of ['passiveSignInUri', 'signOutUri'] as const) {
     const value = field(entra, property);
-    if (value === undefined || !sameUri(value, expected[property])) error(property, `Entra has ${show(value)}, fedgate has ${show(expected[property])}`);
+    // AD FS farms moved to fedgate often have signOutUri .../adfs/ls/ without wa: a bare GET of
+    // the endpoint signs out too (§1.7), so that works as it is.
+    const bareSignOut = property === 'signOutUri' && value !== undefined && sameUri(value, expected.passiveSignInUri);
+    if (value === undefined || (!sameUri(value, expected[property]) && !bareSignOut)) error(property, `Entra has ${show(value)}, fedgate has ${show(expected[property])}`);
   }
   for (const property of ['activeSignInUri', 'metadataExchangeUri'] as const) {
     const value = field(entra, property);

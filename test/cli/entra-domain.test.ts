@@ -175,6 +175,13 @@ describe('fedgate entra-domain --check', () => {
     expect(run.stdout).toContain('4 error(s), 0 warning(s)');
   });
 
+  it('a signOutUri of the bare passive endpoint (as AD FS farms have it) is accepted: a bare GET signs out', () => {
+    const body = sharedBody();
+    const run = check(shared.config, { ...body, signOutUri: 'https://sts.contoso.com/adfs/ls/' });
+    expect(run.stdout).not.toContain('ERROR signOutUri');
+    expect(run.status).toBe(0);
+  });
+
   it('a stale certificate Entra holds that fedgate does not have is an error, named by thumbprint', () => {
     const body = sharedBody();
     const staleFile = join(tempDir(), 'stale.pem');
