@@ -47,7 +47,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
   const respond = (req: Request, res: Response, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0]) => {
     const ctx = requestContext(req);
     const response = deps.issue(principal, rp, state, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
-    req.log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action }, 'wsfed: token issued');
+    req.log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action, clientRequestId: param(req, 'client-request-id') }, 'wsfed: token issued');
     res.setHeader('Content-Security-Policy', cspAllowing('form-action', [response.action]));
     deps.render(req, res, 'autopost', { action: response.action, fields: Object.entries(response.fields) });
   };
@@ -55,7 +55,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
   const signIn = async (req: Request, res: Response) => {
     const params = Object.fromEntries(PARAMS.map((p) => [p, param(req, p)])) as WsfedParams & { 'client-request-id'?: string };
     const parsed = parseSignIn(params, relyingParties);
-    req.log.info({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
+    req.log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
     const result = await deps.pipeline.start({ ...parsed.request, resumePath: RESUME_PATH }, deps.cookie.read(req), requestContext(req));
     if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
     else if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
