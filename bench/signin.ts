@@ -127,7 +127,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   // the single-request cases measure the server alone: the per-core figures the README quotes.
   if (a.wrk) {
     execFileSync('taskset', ['-a', '-cp', '0', String(child.pid)], { stdio: 'ignore' }); // every thread of it
-    for (const [name, path, prepare] of [['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA]] as const) {
+    for (const [name, path, prepare] of ([['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA]] as const).filter(([n]) => !a.only || n.includes(a.only))) {
       const jar: Jar = new Map();
       await (await passwordSignIn(jar, prepare)).arrayBuffer();
       const cpu0 = cpuOf(child.pid!);

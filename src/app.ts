@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { loginRoutes } from './authn/login-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { newRequestId } from './http/request-context.js';
+import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
 import { createSessionCookie } from './http/session-cookie.js';
 import { healthRoutes } from './observability/health-routes.js';
@@ -36,24 +35,8 @@ export function createApp(services: Services): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
-  app.use(pinoHttp({
-    logger: log,
-    genReqId: (_req, res) => {
-      const id = newRequestId();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    // One short line per request: headers and query strings stay out (they carry hints, state and
-    // later SAML/WS-Fed payloads), and serialising them costs more than the request itself.
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-    },
-    // Successful requests at debug: sign-ins and tokens have their own audit and info lines, and a
-    // line per request would cost more than the token it logs at thousands per second.
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
-    autoLogging: { ignore: (req) => req.url === '/healthz' },
-  }));
+  app.disable('etag'); // every page is no-store: an ETag would only cost a hash of each response
+  app.use(requestLogging(log));
   app.use(helmet({
     contentSecurityPolicy: {
       directives: {
