@@ -59,6 +59,18 @@ export function xmlsec1Verify(xml: string, kind: SignedKind, certFile: string = 
   }
 }
 
+/** xmlsec1 --verify against a key store's signing key (what the running app signed with). */
+export function xmlsec1VerifiesWith(xml: string, kind: SignedKind, key: SigningKey): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'fedgate-cert-'));
+  try {
+    const certFile = join(dir, 'cert.pem');
+    writeFileSync(certFile, key.certificate.toString());
+    return xmlsec1Verify(xml, kind, certFile).ok;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function parseXml(xml: string): Document {
   const errors: string[] = [];
   const doc = new DOMParser({ onError: (level, message) => { if (level !== 'warning') errors.push(message); } }).parseFromString(xml, 'text/xml');

@@ -1,25 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { writeGeneratedKey } from '../../../src/keys/key-store.js';
+import { writeGeneratedKey, type SigningKey } from '../../../src/keys/key-store.js';
+import { xmlsec1VerifiesWith } from '../../xml/signature-oracles.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
 
 /** Federation metadata (entra-federation.md §4, §5.3), checked by xmlsec1. */
-function xmlsec1VerifiesMetadata(xml: string, certPem: string): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'fedgate-md-'));
-  writeFileSync(join(dir, 'md.xml'), xml);
-  writeFileSync(join(dir, 'cert.pem'), certPem);
-  try {
-    execFileSync('xmlsec1', ['--verify', '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor',
-      '--pubkey-cert-pem', join(dir, 'cert.pem'), join(dir, 'md.xml')], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const xmlsec1VerifiesMetadata = (xml: string, key: SigningKey) => xmlsec1VerifiesWith(xml, 'metadata', key);
 
 const fetchMetadata = async (t: TestApp, path = '/FederationMetadata/2007-06/FederationMetadata.xml') => {
   const res = await request(t.app).get(path).buffer(true).parse((r, done) => {
@@ -40,8 +29,8 @@ describe('federation metadata', () => {
       expect(md.xml).toContain('entityID="http://sts.contoso.test/adfs/services/trust"');
       expect(md.xml).toContain('https://sts.contoso.test/adfs/ls/');
       expect(md.xml).toContain(t.services.keys.current.certificateBase64);
-      expect(xmlsec1VerifiesMetadata(md.xml, t.services.keys.current.certificate.toString())).toBe(true);
-      expect(xmlsec1VerifiesMetadata(md.xml.replace('adfs/ls/', 'adfs/evil/'), t.services.keys.current.certificate.toString())).toBe(false);
+      expect(xmlsec1VerifiesMetadata(md.xml, t.services.keys.current)).toBe(true);
+      expect(xmlsec1VerifiesMetadata(md.xml.replace('adfs/ls/', 'adfs/evil/'), t.services.keys.current)).toBe(false);
     }
   });
 
@@ -54,6 +43,6 @@ describe('federation metadata', () => {
     expect(md.xml).toContain(t.services.keys.current.certificateBase64);
     expect(md.xml).toContain(t.services.keys.next!.certificateBase64);
     expect(md.xml.match(/<KeyDescriptor use="signing"/g)?.length ?? md.xml.match(/KeyDescriptor[^>]*use="signing"/g)?.length).toBe(2);
-    expect(xmlsec1VerifiesMetadata(md.xml, t.services.keys.current.certificate.toString())).toBe(true);
+    expect(xmlsec1VerifiesMetadata(md.xml, t.services.keys.current)).toBe(true);
   });
 });
