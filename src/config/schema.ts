@@ -235,6 +235,43 @@ const wsfedRelyingPartySchema = z.strictObject({
 
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an address or CIDR block, e.g. 10.0.0.0/8');
 
+/** AD FS's WIASupportedUserAgents defaults, plus the browsers that do Negotiate today. */
+export const DEFAULT_NEGOTIATE_USER_AGENTS = [
+  'MSAuthHost/1.0/In-Domain', 'MSIE 6.0', 'MSIE 7.0', 'MSIE 8.0', 'MSIE 9.0', 'MSIE 10.0', 'Trident/7.0', 'MSIPC',
+  'Windows Rights Management Client', 'MS_WorkFoldersClient', '=~Windows\\s*NT.*Edg/', '=~Windows\\s*NT.*Chrome/', '=~Windows\\s*NT.*Firefox/',
+];
+
+const kerberosSchema = z.strictObject({
+  /** Offer seamless Windows sign-in (SPNEGO/Negotiate) to eligible browsers. */
+  enabled: z.boolean().default(true),
+  /** The keytab holding the service principal's keys (from `ktpass` or `samba-tool domain exportkeytab`). */
+  keytab: z.string().min(1),
+  /**
+   * The service principal browsers ask tickets for: HTTP/sts.example.com (the host of
+   * server.baseUrl). Empty: accept a ticket for any principal in the keytab.
+   */
+  servicePrincipal: z.string().regex(/^(HTTP\/[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?)?$/, 'HTTP/host or HTTP/host@REALM').optional(),
+  /** Realms whose tickets are accepted (upper case, e.g. EXAMPLE.COM). */
+  realms: z.array(z.string().min(1)).min(1),
+  /**
+   * How a principal (alice@EXAMPLE.COM) becomes a directory user: `samAccountName` looks up the
+   * name part (AD's client principals are sAMAccountName@REALM); `upn` looks up name@suffix with
+   * the suffix from `upnSuffixes` (realm -> UPN suffix, default the realm in lower case).
+   */
+  principalMapping: z.enum(['samAccountName', 'upn']).default('samAccountName'),
+  upnSuffixes: z.record(z.string(), z.string()).default({}),
+  /**
+   * Negotiate is offered only to clients in federation.internalNetworks (never to external ones)
+   * whose User-Agent contains one of these strings (or matches a regular expression written
+   * "=~…"), as AD FS's WIASupportedUserAgents.
+   */
+  userAgents: z.array(z.string().min(1)).default(DEFAULT_NEGOTIATE_USER_AGENTS),
+});
+
+const authnSchema = z.strictObject({
+  kerberos: kerberosSchema.optional(),
+});
+
 const federationSchema = z.strictObject({
   /**
    * The federation service identifier (AD FS: http://sts.contoso.com/adfs/services/trust): the
@@ -264,6 +301,8 @@ export const configSchema = z.strictObject({
   signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 15 * 60_000 }),
   branding: brandingSchema.default({ organizationName: 'fedgate' }),
   federation: federationSchema.default({ internalNetworks: [] }),
+  /** Ways to sign in besides the password form. */
+  authn: authnSchema.default({}),
   relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, otherRelyingPartySchema])).default([]),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
@@ -283,3 +322,4 @@ export type DirectoryConfig = Config['directory'];
 export type RelyingPartyConfig = Config['relyingParties'][number];
 export type WsfedRelyingPartyConfig = z.output<typeof wsfedRelyingPartySchema>;
 export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];
+export type KerberosConfig = z.output<typeof kerberosSchema>;

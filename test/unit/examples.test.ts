@@ -55,7 +55,7 @@ function schemaKeys(schema: z.ZodType, path: string[] = []): string[][] {
 describe('examples', () => {
   it('examples: fedgate.yaml (AD over LDAPS) parses, with the service password from the environment', () => {
     const { config, placeholders } = loadExample('fedgate.yaml');
-    expect(placeholders.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['pki/corp-root-ca.pem', 'pki/token-signing.crt', 'pki/token-signing.key']);
+    expect(placeholders.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['pki/corp-root-ca.pem', 'pki/http.keytab', 'pki/token-signing.crt', 'pki/token-signing.key']);
     if (config.directory.type !== 'ldap') throw new Error('expected an ldap directory');
     expect(config.directory.bindPassword).toBe(ENV.FEDGATE_LDAP_PASSWORD);
     expect(config.directory.urls).toHaveLength(2);
