@@ -17,6 +17,12 @@ export interface Directory {
   authenticate(login: string, password: string): Promise<AuthOutcome>;
   /** Looks a user up without a password (Kerberos principals, SSO refresh). */
   findUser(login: string): Promise<DirectoryUser | undefined>;
+  /**
+   * Signs in a user whose password something else proved (a Kerberos ticket): the same account
+   * rules as `authenticate` (disabled, expired, locked out, must change password), no password.
+   * An unknown login is 'invalid-credentials'.
+   */
+  checkAccount(login: string): Promise<AuthOutcome>;
   /** Throws DirectoryUnavailableError unless at least one server answers. For /readyz. */
   checkHealth(): Promise<void>;
   /** A short human description for the home page and logs (no secrets). */

@@ -126,6 +126,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const down: Directory = {
       authenticate: async () => { throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:1'); },
       findUser: async () => undefined,
+      checkAccount: async () => { throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:1'); },
       checkHealth: async () => { throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:1'); },
       describe: () => 'down',
       close: async () => {},

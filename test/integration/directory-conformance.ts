@@ -155,6 +155,18 @@ export function directoryConformance(name: string, target: ConformanceTarget): v
       expect((await directory.findUser(USERS.frank.name))?.groups).toEqual([]);
     });
 
+    it('checks an account without a password (Kerberos): the same account rules, no password', async () => {
+      // bob: the suites lock alice's and frank's accounts by design, bob has at most one bad password.
+      const ok = await directory.checkAccount(bob.name);
+      expect(ok.outcome).toBe('success');
+      expect(ok.user?.immutableId).toBe(EXPECTED_IMMUTABLE_ID.bob);
+      expect([...(ok.user?.groups ?? [])].sort()).toEqual(['engineers', 'staff']);
+      expect(await directory.checkAccount(carol.name)).toMatchObject({ outcome: 'disabled' });
+      expect(await directory.checkAccount(dave.name)).toMatchObject({ outcome: 'account-expired' });
+      expect(await directory.checkAccount('nobody')).toMatchObject({ outcome: 'invalid-credentials' });
+      for (const login of INJECTION_LOGINS) expect((await directory.checkAccount(login)).outcome).not.toBe('success');
+    });
+
     it('finds no one for an unknown login', async () => {
       expect(await directory.findUser(`nobody@${TEST_DOMAIN}`)).toBeUndefined();
       expect(await directory.findUser('nobody')).toBeUndefined();

@@ -126,6 +126,17 @@ export function createFileDirectory(path: string): Directory {
       const user = find(login);
       return user ? toDirectoryUser(user) : undefined;
     },
+    async checkAccount(login): Promise<AuthOutcome> {
+      const user = find(login);
+      if (!user) return { outcome: 'invalid-credentials' };
+      const account = `uid=${user.username.toLowerCase()},file`;
+      const bad = badPasswords.get(account);
+      const lockedByCount = data.lockoutThreshold > 0 && bad !== undefined && bad.count >= data.lockoutThreshold
+        && Date.now() - bad.last <= data.lockoutMinutes * 60_000;
+      if (user.state === 'locked-out' || lockedByCount) return { outcome: 'locked-out', account };
+      if (user.state !== 'active') return { outcome: STATE_OUTCOME[user.state], account };
+      return { outcome: 'success', user: toDirectoryUser(user) };
+    },
     async checkHealth() {},
     describe: () => `file ${path} (${data.users.length} users)`,
     async close() {},

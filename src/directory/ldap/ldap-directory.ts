@@ -158,6 +158,17 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
       });
     },
 
+    async checkAccount(login): Promise<AuthOutcome> {
+      return answer('account check', async (server): Promise<AuthOutcome> => {
+        const found = await findEntry(server, login);
+        if (!found) return { outcome: 'invalid-credentials' };
+        const account = found.reader.dn.toLowerCase();
+        const failure = accountStateFailure(await readState(server, found.reader.dn));
+        if (failure) return { outcome: failure, account };
+        return { outcome: 'success', user: toDirectoryUser(found.reader, config.sourceAnchor, await groupsOf(server, found)) };
+      });
+    },
+
     async checkHealth(): Promise<void> {
       await answer('health check', (server) => server.binds.use((client) => client.bind(config.bindDn, config.bindPassword)));
     },
