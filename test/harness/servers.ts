@@ -46,11 +46,27 @@ export interface SambaServer {
   readonly dir: string;
 }
 
+/** A throwaway MIT KDC (start-mit-kdc.sh): realm KRB.TEST, users alice and bob (users.ts passwords). */
+export interface MitKdcServer {
+  readonly realm: string;
+  /** Client krb5.conf pointing at this KDC (set KRB5_CONFIG to it). */
+  readonly krb5Config: string;
+  /** The KDC's own profile (KRB5_KDC_PROFILE), which kadmin.local needs too. */
+  readonly kdcProfile: string;
+  /** Keytab of HTTP/localhost and HTTP/<hostname> (AES keys). */
+  readonly keytab: string;
+  readonly kdcPort: number;
+  readonly pid: number;
+  readonly dir: string;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     slapd: SlapdServer;
     /** null when no selected test file mentions Samba (the run then does not start it). */
     samba: SambaServer | null;
+    /** null when no selected test file uses the MIT KDC (test/harness/kerberos.ts mitKdc()). */
+    mitKdc: MitKdcServer | null;
   }
 }
 
@@ -235,6 +251,33 @@ export async function startSamba(waitMs = 15 * 60_000, onWait?: (owner: string) 
 }
 
 export async function stopSamba(server: Pick<SambaServer, 'pid' | 'dir'>): Promise<void> {
+  await stopPid(server.pid);
+  release(server.dir);
+}
+
+/**
+ * Starts a throwaway MIT KDC in the first free slot (port basePort+k, below 32768: see the script).
+ * It is per run, like slapd, so parallel runs each get their own.
+ */
+export async function startMitKdc(basePort = 21088, slots = 10): Promise<MitKdcServer> {
+  for (let k = 0; k < slots; k++) {
+    const port = basePort + k;
+    const dir = join(TEST_ROOT, `mit-kdc-${port}`);
+    if (!(await claim(dir, 'krb5kdc.pid'))) continue;
+    if (await portInUse(port)) {
+      release(dir);
+      continue;
+    }
+    const vars = await runClaimed(dir, 'krb5kdc.pid', 'start-mit-kdc.sh', [dir, String(port)], 60_000);
+    return {
+      realm: need(vars, 'KRB_REALM'), krb5Config: need(vars, 'KRB5_CONFIG'), kdcProfile: need(vars, 'KRB5_KDC_PROFILE'),
+      keytab: need(vars, 'KRB_KEYTAB'), kdcPort: port, pid: Number(need(vars, 'KRB5KDC_PID')), dir,
+    };
+  }
+  throw new Error(`no free MIT KDC slot: ports ${basePort}-${basePort + slots - 1} are all taken`);
+}
+
+export async function stopMitKdc(server: Pick<MitKdcServer, 'pid' | 'dir'>): Promise<void> {
   await stopPid(server.pid);
   release(server.dir);
 }
