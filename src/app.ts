@@ -49,12 +49,13 @@ export function createApp(services: Services): Express {
   }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
 
-  app.use(healthRoutes({ directory: services.directory, keys: services.keys }));
+  app.use(healthRoutes({ directory: services.directory, keys: services.keys, kerberos: services.negotiate?.acceptor }));
   app.use('/static', express.static(`${VIEWS_DIR}static`, { maxAge: '1h', index: false }));
   if (logoFile) app.get('/branding/logo', (_req, res) => res.sendFile(logoFile));
   app.use(loginRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,
     keepMeSignedIn: config.session.keepMeSignedIn, passwordChangeUrl: config.branding.passwordChangeUrl, applicationName,
+    negotiate: services.negotiate,
   }));
   app.use(portalRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render,

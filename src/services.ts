@@ -7,6 +7,10 @@ import type { Logger } from './observability/logger.js';
 import type { DemoUser } from './portal/portal-routes.js';
 import { createRateLimiter } from './authn/rate-limit.js';
 import { createSignInPipeline, type SignInPipeline } from './authn/sign-in-pipeline.js';
+import type { NegotiateDeps } from './authn/login-routes.js';
+import { createNegotiateAcceptor } from './authn/kerberos/negotiate-acceptor.js';
+import { createNegotiatePolicy } from './authn/kerberos/negotiate-policy.js';
+import { createNetworkTest } from './http/client-network.js';
 import { createSessions, type Sessions } from './session/sessions.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/state-store.js';
@@ -24,6 +28,8 @@ export interface Services {
   readonly store: StateStore;
   readonly sessions: Sessions;
   readonly pipeline: SignInPipeline;
+  /** Seamless Windows sign-in, when authn.kerberos is configured and enabled. */
+  readonly negotiate: NegotiateDeps | undefined;
   /** Shown on the start page by the embedded demo only. */
   readonly demoUsers: readonly DemoUser[];
 }
@@ -55,7 +61,12 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     pendingLifetimeMs: config.signIn.pendingLifetime,
     allowKeepMeSignedIn: config.session.keepMeSignedIn,
   });
-  return { config, log, audit, directory, keys, store, sessions, pipeline, demoUsers: overrides.demoUsers ?? [] };
+  const kerberos = config.authn.kerberos;
+  const negotiate = kerberos?.enabled ? {
+    acceptor: await createNegotiateAcceptor(kerberos, log.child({ component: 'kerberos' })),
+    policy: createNegotiatePolicy(kerberos, createNetworkTest(config.federation.internalNetworks)),
+  } : undefined;
+  return { config, log, audit, directory, keys, store, sessions, pipeline, negotiate, demoUsers: overrides.demoUsers ?? [] };
 }
 
 export async function closeServices(services: Services): Promise<void> {

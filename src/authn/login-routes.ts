@@ -2,6 +2,10 @@ import { Router, type Request, type Response } from 'express';
 import { IdpError } from '../core/errors.js';
 import { csrfToken, verifyCsrf, verifyCsrfToken } from '../http/csrf.js';
 import { formParam, queryParam } from '../http/params.js';
+import { readCookie, setCookie } from '../http/cookies.js';
+import type { PendingSignIn } from '../core/pending-signin.js';
+import type { NegotiateAcceptor } from './kerberos/negotiate-acceptor.js';
+import type { NegotiatePolicy } from './kerberos/negotiate-policy.js';
 import { requestContext } from '../http/request-context.js';
 import type { RenderPage } from '../http/render.js';
 import type { SessionCookie } from '../http/session-cookie.js';
@@ -20,7 +24,16 @@ export interface LoginRouteDeps {
   readonly passwordChangeUrl: string | undefined;
   /** Display name of an application, for "You are signing in to …". */
   readonly applicationName: (identifier: string) => string;
+  /** Seamless Windows sign-in, when authn.kerberos is configured. */
+  readonly negotiate?: NegotiateDeps | undefined;
 }
+
+export interface NegotiateDeps {
+  readonly acceptor: NegotiateAcceptor;
+  readonly policy: NegotiatePolicy;
+}
+
+const NEGOTIATE_COOKIE = 'fedgate_negotiate';
 
 /** HTTP status per outcome: a person reads the message; a script reads the status. */
 const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {
@@ -49,8 +62,52 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   router.get('/login', async (req, res) => {
     const pending = await deps.pipeline.pending(queryParam(req, 'pending'));
     if (!pending) throw signinExpired();
+    const negotiate = deps.negotiate;
+    if (negotiate) {
+      const authorization = req.headers.authorization;
+      if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) {
+        await signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
+        return;
+      }
+      const offered = negotiate.policy.offer(pending, { ip: requestContext(req).clientIp, userAgent: req.headers['user-agent'] });
+      // One attempt per pending sign-in: a browser without a ticket renders the 401's body, which
+      // moves on to the form at once (and the cookie and the query both stop a second 401).
+      if (offered && negotiate.acceptor.status().available && queryParam(req, 'negotiate') !== 'no' && readCookie(req, NEGOTIATE_COOKIE) !== pending.id) {
+        setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
+        const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
+        res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
+        deps.render(req, res, 'negotiate', { formUrl }, 401);
+        return;
+      }
+    }
     showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
   });
+
+  /** A browser's Negotiate answer: a Kerberos ticket signs the person in; anything else, the form. */
+  const signInWithKerberos = async (req: Request, res: Response, pending: PendingSignIn, token: string, negotiate: NegotiateDeps) => {
+    const result = await negotiate.acceptor.accept(token);
+    if (!result.ok) {
+      req.log.warn({ reason: result.reason, detail: result.detail }, 'kerberos: no sign-in from this Negotiate token; showing the form');
+      showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
+      return;
+    }
+    const login = negotiate.policy.loginFor(result.principal);
+    if (!login) {
+      req.log.warn({ principal: result.principal }, 'kerberos: a principal of a realm that is not accepted; showing the form');
+      showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
+      return;
+    }
+    const signedIn = await deps.pipeline.submitKerberos({ pendingId: pending.id, principal: result.principal, login, previousSessionId: deps.cookie.read(req) }, requestContext(req));
+    if (signedIn.kind === 'expired') throw signinExpired();
+    if (signedIn.kind === 'failed') {
+      showForm(req, res, pending.id, pending.application, login, signedIn.reason);
+      return;
+    }
+    // The mutual-authentication token lets the client check it talked to the real service.
+    if (result.responseToken) res.set('WWW-Authenticate', `Negotiate ${result.responseToken}`);
+    deps.cookie.set(res, signedIn.sessionId, signedIn.session);
+    res.redirect(303, signedIn.resumeUrl);
+  };
 
   router.post('/login', async (req, res) => {
     verifyCsrf(req, deps.secure);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../core/constant-time.js';
-import type { Audit } from '../observability/audit.js';
+import type { Audit, AuditEvent } from '../observability/audit.js';
 import type { PendingSignIn, SignInRequest } from '../core/pending-signin.js';
-import type { Principal } from '../core/principal.js';
+import type { AuthMethodKind, DirectoryUser, Principal } from '../core/principal.js';
 import { badRequest, DirectoryUnavailableError, IdpError } from '../core/errors.js';
 import type { AuthFailure, Directory } from '../directory/directory.js';
 import type { StateStore } from '../state/state-store.js';
@@ -38,6 +38,8 @@ export interface SignInPipeline {
   start(request: SignInRequest, sessionId: string | undefined, ctx: RequestContext): Promise<StartResult>;
   pending(id: string | undefined): Promise<PendingSignIn | undefined>;
   submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
+  /** Completes a pending sign-in with a principal a Kerberos ticket proved. */
+  submitKerberos(input: KerberosInput, ctx: RequestContext): Promise<PasswordResult>;
   finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal } | undefined>;
   /** Ends the session; `application` is where the sign-out came from (for the audit event). */
   signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
@@ -49,6 +51,15 @@ export interface PasswordInput {
   readonly password: string;
   readonly keepMeSignedIn: boolean;
   /** The session cookie the browser already had (replaced: a sign-in always gets a new id). */
+  readonly previousSessionId: string | undefined;
+}
+
+export interface KerberosInput {
+  readonly pendingId: string;
+  /** alice@EXAMPLE.COM, as the ticket names it (audited). */
+  readonly principal: string;
+  /** The directory login the principal maps to. */
+  readonly login: string;
   readonly previousSessionId: string | undefined;
 }
 
@@ -83,6 +94,19 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
 
   const loadPending = async (id: string | undefined) =>
     id && PENDING_ID.test(id) ? store.get<PendingSignIn>(pendingKey(id)) : undefined;
+
+  /** The person proved who they are: a new session (never the old id), then back to the protocol. */
+  const complete = async (pending: PendingSignIn, user: DirectoryUser, kind: AuthMethodKind, persistent: boolean,
+    previousSessionId: string | undefined, base: Omit<AuditEvent, 'type'>): Promise<PasswordResult> => {
+    await sessions.destroy(previousSessionId);
+    const principal: Principal = { user, authentication: { kind, instant: new Date(now()).toISOString() } };
+    const { id: sessionId, session } = await sessions.create(principal, { persistent: persistent && deps.allowKeepMeSignedIn });
+    await sessions.addRelyingParty(sessionId, pending.application);
+    const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
+    await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
+    audit({ ...base, type: 'signin.success', user: user.userPrincipalName ?? user.username });
+    return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}` };
+  };
 
   return {
     async start(request, sessionId, ctx) {
@@ -131,14 +155,28 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
         return { kind: 'failed', reason: outcome.outcome };
       }
       await deps.rateLimiter.recordSuccess(input.login, outcome.user.dn.toLowerCase());
-      await sessions.destroy(input.previousSessionId);
-      const principal: Principal = { user: outcome.user, authentication: { kind: 'password', instant: new Date(now()).toISOString() } };
-      const { id: sessionId, session } = await sessions.create(principal, { persistent: input.keepMeSignedIn && deps.allowKeepMeSignedIn });
-      await sessions.addRelyingParty(sessionId, pending.application);
-      const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
-      await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
-      audit({ type: 'signin.success', ...base, user: outcome.user.userPrincipalName ?? outcome.user.username });
-      return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}` };
+      return complete(pending, outcome.user, 'password', input.keepMeSignedIn, input.previousSessionId, base);
+    },
+
+    async submitKerberos(input, ctx) {
+      const pending = await loadPending(input.pendingId);
+      if (!pending) return { kind: 'expired' };
+      const base = { user: input.principal, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'kerberos' };
+      let outcome;
+      try {
+        // The KDC proved the password; the directory still decides whether the account may sign in
+        // (disabled or locked after the ticket was issued).
+        outcome = await deps.directory.checkAccount(input.login);
+      } catch (err) {
+        if (!(err instanceof DirectoryUnavailableError)) throw err;
+        audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
+        return { kind: 'failed', reason: 'directory-unavailable' };
+      }
+      if (outcome.outcome !== 'success') {
+        audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
+        return { kind: 'failed', reason: outcome.outcome };
+      }
+      return complete(pending, outcome.user, 'kerberos', false, input.previousSessionId, base);
     },
 
     async finish(pendingId, sessionId) {

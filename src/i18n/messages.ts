@@ -38,6 +38,7 @@ export const en = {
   continueTitle: 'Signing you in',
   continueMessage: 'If nothing happens, press Continue.',
   continueButton: 'Continue',
+  negotiateContinue: 'Signing you in with your Windows account. If nothing happens, continue to the sign-in form.',
   homeTitle: 'fedgate',
   demoWarning: 'DEMO MODE: this fedgate runs on built-in demo users and a generated key. Do not use it in production.',
   demoUsers: 'Demo users',

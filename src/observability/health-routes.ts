@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Directory } from '../directory/directory.js';
+import type { KerberosStatus } from '../authn/kerberos/negotiate-acceptor.js';
 import { daysUntilExpiry, type KeyStore } from '../keys/key-store.js';
 
 /**
@@ -13,7 +14,7 @@ export const EXPIRY_WARNING_DAYS = 30;
 /** A directory check answers every /readyz for this long: probes cannot load the DCs. */
 const DIRECTORY_CHECK_TTL_MS = 5_000;
 
-export function healthRoutes(deps: { directory: Directory; keys: KeyStore }): Router {
+export function healthRoutes(deps: { directory: Directory; keys: KeyStore; kerberos?: { status(): KerberosStatus } | undefined }): Router {
   const router = Router();
   let lastCheck: { at: number; result: Promise<string | undefined> } | undefined;
   /** undefined when a directory server answers, else what went wrong (for the log). */
@@ -45,6 +46,11 @@ export function healthRoutes(deps: { directory: Directory; keys: KeyStore }): Ro
       req.log.warn({ daysLeft }, 'the token-signing certificate expires soon');
     }
     const ready = Object.values(checks).every((c) => c.ok);
+    // Kerberos is reported, not required: without it everyone still reaches the password form.
+    if (deps.kerberos) {
+      const status = deps.kerberos.status();
+      checks.kerberos = { ok: status.available, detail: status.detail };
+    }
     res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ready' : 'unavailable', checks });
   });
   return router;
