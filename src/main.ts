@@ -7,11 +7,11 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DEMO_USERS, embeddedDemoConfig } from './cli/embedded-demo.js';
 import { runEntraDomain } from './cli/entra-domain.js';
+import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
-import { EXPIRY_WARNING_DAYS } from './observability/health-routes.js';
-import { daysUntilExpiry } from './keys/key-store.js';
+import { daysUntilExpiry, EXPIRY_WARNING_DAYS } from './keys/key-store.js';
 import { buildServices, closeServices } from './services.js';
 
 /**
@@ -30,6 +30,8 @@ commands:
                                 domain with fedgate; --check compares what Entra holds with them
   keys next|promote|show --config FILE
                                 token-signing key rollover: create the next key, make it current, show them
+  kerberos-check --config FILE  check authn.kerberos (keytab, service principal, encryption types,
+                                acceptor credentials) and print what a domain admin must fix
   help                          this text
 `;
 
@@ -37,6 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // These parse their own options (the shared parse below knows only --config).
   if (argv[0] === 'entra-domain') return runEntraDomain(argv.slice(1));
   if (argv[0] === 'keys') return runKeys(argv.slice(1));
+  if (argv[0] === 'kerberos-check') return runKerberosCheck(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
