@@ -11,8 +11,7 @@ import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
-import { EXPIRY_WARNING_DAYS } from './observability/health-routes.js';
-import { daysUntilExpiry } from './keys/key-store.js';
+import { daysUntilExpiry, EXPIRY_WARNING_DAYS } from './keys/key-store.js';
 import { buildServices, closeServices } from './services.js';
 
 /**

@@ -80,10 +80,19 @@ export const MAX_LOGIN_LENGTH = 256;
 const MAX_PENDING_BYTES = 16_384;
 const PENDING_ID = /^[A-Za-z0-9_-]{22,64}$/;
 
+/** Whether a typed login names this user (UPN, mail, sAMAccountName, DOMAIN\\name), ignoring case. */
+function isSameUser(user: DirectoryUser, login: string): boolean {
+  const typed = login.trim().toLowerCase();
+  const name = typed.includes('\\') ? typed.slice(typed.indexOf('\\') + 1) : typed;
+  return [user.userPrincipalName, user.mail, user.sAMAccountName, user.username].some((v) => v !== undefined && (v.toLowerCase() === typed || v.toLowerCase() === name));
+}
+
 /** Whether an existing session may answer this request without asking the person again. */
 export function sessionSatisfies(session: SsoSession, request: SignInRequest, now: number = Date.now()): boolean {
   if (request.forceFresh) return false;
   if (request.maxAuthAgeMs !== undefined && now - Date.parse(session.principal.authentication.instant) > request.maxAuthAgeMs) return false;
+  // Someone typed another user's name at the application (a shared PC): not this session's user.
+  if (request.loginHint && !isSameUser(session.principal.user, request.loginHint)) return false;
   if (request.requiredMethod === 'password' && session.principal.authentication.kind !== 'password') return false;
   return true;
 }

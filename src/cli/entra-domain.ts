@@ -38,7 +38,7 @@ export interface InternalDomainFederation {
   nextSigningCertificate?: string;
   preferredAuthenticationProtocol: EntraProtocol;
   promptLoginBehavior: 'nativeSupport';
-  federatedIdpMfaBehavior: 'acceptIfMfaDoneByFederatedIdp';
+  federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp';
 }
 
 /** fedgate's endpoints, as AD FS names them so that a domain moved from AD FS keeps its paths. */
@@ -93,7 +93,7 @@ export function internalDomainFederation(config: Config, domain: FederatedDomain
     ...(keys.next ? { nextSigningCertificate: keys.next.certificateBase64 } : {}),
     preferredAuthenticationProtocol: options.protocol,
     promptLoginBehavior: 'nativeSupport',
-    federatedIdpMfaBehavior: 'acceptIfMfaDoneByFederatedIdp',
+    federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp',
   };
 }
 
@@ -230,10 +230,9 @@ function instructions(config: Config, domain: string, body: InternalDomainFedera
     '#',
     '# promptLoginBehavior nativeSupport: Entra passes prompt=login through and fedgate re-authenticates the user (§6.3, §11.8);',
     '#   Entra\'s default (translateToFreshPasswordAuthentication: wfresh=0 + wauth=password) also works, but asks for a password again.',
-    '# federatedIdpMfaBehavior acceptIfMfaDoneByFederatedIdp: fedgate does no MFA and never claims it, so Entra performs',
-    '#   MFA itself whenever its policies require it; this is also Entra\'s default, so federating changes no MFA behaviour (§6.1).',
-    '#   rejectMfaByFederatedIdp is Microsoft\'s hardening recommendation (a stolen signing key then cannot claim MFA):',
-    '#   switch to it once every user who must do MFA is registered for Entra MFA.',
+    '# federatedIdpMfaBehavior rejectMfaByFederatedIdp: Entra always does MFA itself where its policies require it and ignores',
+    '#   any MFA claim in a token (Microsoft\'s recommendation, §5.2/§6.1: a stolen signing key cannot claim MFA). fedgate does',
+    '#   no MFA and never claims it, so users see the same prompts as with acceptIfMfaDoneByFederatedIdp.',
     ...(body.nextSigningCertificate ? ['# nextSigningCertificate: fedgate\'s next key (fedgate keys next); Entra accepts tokens signed with either.'] : []),
     '',
     `# A managed (not yet federated) domain: this converts it. Sign-ins may fail for up to ~2 hours, and every user must`,
@@ -370,6 +369,9 @@ export function checkFederation(items: readonly Exported[], expected: InternalDo
     warning('promptLoginBehavior', `Entra has ${show(prompt)}, fedgate has "nativeSupport": works (fedgate re-authenticates on wfresh=0), but nativeSupport avoids forcing a password re-prompt (§6.3)`);
   }
   const mfa = field(entra, 'federatedIdpMfaBehavior');
+  if (mfa === 'acceptIfMfaDoneByFederatedIdp' || mfa === undefined) {
+    warning('federatedIdpMfaBehavior', `Entra has ${show(mfa)}, fedgate has "rejectMfaByFederatedIdp": works (fedgate never claims MFA), but reject stops a forged MFA claim (§6.1)`);
+  }
   if (mfa === 'enforceMfaByFederatedIdp') {
     error('federatedIdpMfaBehavior', `Entra has "enforceMfaByFederatedIdp", fedgate has "${expected.federatedIdpMfaBehavior}": Entra would send users back to fedgate for MFA, which fedgate does not do yet`);
   }

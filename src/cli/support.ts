@@ -9,8 +9,7 @@ import { generatedKeyPaths } from '../keys/key-store.js';
 
 /** Shared plumbing of the operator commands (`entra-domain`, `keys`): options, config, certificates. */
 
-/** A certificate Entra or fedgate holds this close to expiry gets a WARNING (Entra's rollover starts 30-35 days out, §5.3). */
-export const EXPIRY_WARNING_DAYS = 30;
+export { EXPIRY_WARNING_DAYS } from '../keys/key-store.js';
 
 /** What a command prints before exiting: usage problems exit 2, refusals and failures 1. */
 export class CliError extends Error {

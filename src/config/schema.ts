@@ -29,10 +29,13 @@ const serverSchema = z.strictObject({
   /** Terminate TLS here (otherwise run behind a TLS-terminating proxy). */
   tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional(),
   /**
-   * Express "trust proxy": which proxies may set X-Forwarded-For/-Proto. false (default) trusts
-   * none; a number trusts that many hops; a list of addresses/CIDRs trusts those.
+   * Which proxies may set X-Forwarded-For/-Proto (the client address decides rate limits and
+   * insidecorporatenetwork). false (default) trusts none; a list of the proxies' addresses/CIDRs
+   * trusts those (the safe choice); a number trusts that many hops, and is safe only when fedgate
+   * cannot be reached except through those proxies. `true` (trust any) is refused: the client
+   * could then claim any address, e.g. one inside the corporate network.
    */
-  trustProxy: z.union([z.boolean(), z.number().int().min(0), z.array(z.string())]).default(false),
+  trustProxy: z.union([z.literal(false), z.number().int().min(0), z.array(z.string().min(1))]).default(false),
 });
 
 const ldapTlsSchema = z.strictObject({
@@ -303,7 +306,28 @@ export const configSchema = z.strictObject({
   federation: federationSchema.default({ internalNetworks: [] }),
   /** Ways to sign in besides the password form. */
   authn: authnSchema.default({}),
-  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, otherRelyingPartySchema])).default([]),
+  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, otherRelyingPartySchema])).default([])
+    .superRefine((rps, ctx) => {
+      // One application per identifier (realm, entity ID, client_id), and each Entra domain and
+      // issuer once: Entra requires unique issuers, and a realm must mean one set of rules.
+      const seen = new Map<string, number>();
+      rps.forEach((rp, i) => {
+        const key = `${rp.protocol} ${rp.identifier}`;
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'identifier'], message: `${rp.identifier} is already relying party ${seen.get(key)}: list its domains or settings in one entry` });
+        else seen.set(key, i);
+      });
+      const domains = new Set<string>();
+      const issuers = new Set<string>();
+      rps.forEach((rp, i) => {
+        if (rp.protocol !== 'wsfed') return;
+        rp.domains.forEach((d, j) => {
+          if (domains.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'domains', j], message: `domain ${d.name} is listed twice` });
+          if (issuers.has(d.issuerUri)) ctx.addIssue({ code: 'custom', path: [i, 'domains', j], message: `issuer ${d.issuerUri} is used twice: Entra needs a unique issuer per domain` });
+          domains.add(d.name);
+          issuers.add(d.issuerUri);
+        });
+      });
+    }),
   logging: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
   /** Set only by the embedded demo: shows the demo banner and the demo credentials. */

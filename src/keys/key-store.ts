@@ -78,6 +78,12 @@ export async function loadKeyStore(config: Config, log: Logger): Promise<KeyStor
   return { current, next };
 }
 
+/**
+ * Certificates this close to expiry are warned about (log, /readyz, the CLI): Entra's automatic
+ * rollover reads the next certificate from the metadata from 35 days out (§5.3).
+ */
+export const EXPIRY_WARNING_DAYS = 35;
+
 /** Days until the certificate expires (negative once expired). */
 export function daysUntilExpiry(key: SigningKey, now: number = Date.now()): number {
   return (key.notAfter.getTime() - now) / 86_400_000;

@@ -1,16 +1,13 @@
 import { Router } from 'express';
 import type { Directory } from '../directory/directory.js';
 import type { KerberosStatus } from '../authn/kerberos/negotiate-acceptor.js';
-import { daysUntilExpiry, type KeyStore } from '../keys/key-store.js';
+import { daysUntilExpiry, EXPIRY_WARNING_DAYS, type KeyStore } from '../keys/key-store.js';
 
 /**
  * /healthz: the process is alive (for restarts). /readyz: it can sign people in (for the load
  * balancer): a directory server answers and the signing certificate is valid. Details name what
  * failed, never a secret.
  */
-/** Warn (still ready) when the signing certificate has fewer days left than this. */
-export const EXPIRY_WARNING_DAYS = 30;
-
 /** A directory check answers every /readyz for this long: probes cannot load the DCs. */
 const DIRECTORY_CHECK_TTL_MS = 5_000;
 
@@ -40,7 +37,7 @@ export function healthRoutes(deps: { directory: Directory; keys: KeyStore; kerbe
     const daysLeft = Math.floor(daysUntilExpiry(deps.keys.current));
     const notYetValid = new Date(deps.keys.current.certificate.validFrom).getTime() > Date.now();
     checks.signingCertificate = { ok: daysLeft >= 0 && !notYetValid, daysLeft };
-    // Entra's automatic rollover starts 30-35 days before expiry (§5.3): time to run `fedgate keys next`.
+    // Entra's automatic rollover starts 35 days before expiry (§5.3): time to run `fedgate keys next`.
     if (daysLeft < EXPIRY_WARNING_DAYS) {
       checks.signingCertificate.detail = `expires in ${daysLeft} days: run fedgate keys next, publish, then promote`;
       req.log.warn({ daysLeft }, 'the token-signing certificate expires soon');

@@ -70,7 +70,7 @@ describe('fedgate entra-domain', () => {
       signingCertificate: certBase64(shared.cert),
       preferredAuthenticationProtocol: 'wsFed',
       promptLoginBehavior: 'nativeSupport',
-      federatedIdpMfaBehavior: 'acceptIfMfaDoneByFederatedIdp',
+      federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp',
     });
     expect(body.signingCertificate).toMatch(/^MII[A-Za-z0-9+/]+=*$/); // DER, no PEM armour or line breaks
   });
@@ -196,13 +196,13 @@ describe('fedgate entra-domain --check', () => {
     expect(extra.stdout).not.toContain('sign-ins fail');
   });
 
-  it('a certificate Entra holds that expires within 30 days is a warning (exit 0 when nothing else differs)', async () => {
+  it('a certificate Entra holds that expires within 35 days is a warning (exit 0 when nothing else differs)', async () => {
     const { config, certFile } = await configWithKeyFiles(10);
     const body = graphBody(config);
     expect(body.signingCertificate).toBe(certBase64(certFile));
     const run = check(config, body);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^WARNING signingCertificate: the certificate Entra holds expires within 30 days: .*, (9|10) days left/m);
+    expect(run.stdout).toMatch(/^WARNING signingCertificate: the certificate Entra holds expires within 35 days: .*, (9|10) days left/m);
     expect(run.stdout).not.toContain('ERROR');
   });
 

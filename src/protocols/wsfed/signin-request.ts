@@ -20,6 +20,8 @@ export interface WsfedParams {
 
 /** What the protocol keeps in the pending sign-in to finish after the sign-in page. */
 export interface WsfedState {
+  /** Which protocol parked this pending sign-in: resume refuses another protocol's state. */
+  readonly protocol: 'wsfed';
   readonly realm: string;
   readonly replyUrl: string;
   /** Echoed byte for byte (§1.2). */
@@ -55,6 +57,11 @@ export function parseSignIn(params: WsfedParams, relyingParties: readonly WsfedR
       `wreply ${params.wreply} is not registered for ${realm}`);
   }
   const replyUrl = params.wreply ?? rp.replyUrls[0]!;
+  // wctx must come back byte for byte (§1.2), and a browser posting a form rewrites CR, LF and NUL:
+  // refuse what cannot round-trip rather than return it changed.
+  if (params.wctx !== undefined && /[\u0000-\u0008\u000a-\u001f\u007f]/.test(params.wctx)) {
+    throw new IdpError('bad_request', 'The request could not be understood.', 'wctx holds control characters that cannot be posted back unchanged');
+  }
 
   let requiredMethod: SignInRequest['requiredMethod'];
   if (params.wauth !== undefined && params.wauth !== '') {
@@ -70,7 +77,8 @@ export function parseSignIn(params: WsfedParams, relyingParties: readonly WsfedR
   }
 
   // wfresh=0 (or prompt=login, Entra's nativeSupport) demands a new sign-in; wfresh=N minutes, a recent one.
-  let forceFresh = params.prompt === 'login';
+  // prompt is a space-separated list (OIDC's form, which Entra's nativeSupport passes through).
+  let forceFresh = (params.prompt ?? '').toLowerCase().split(/\s+/).includes('login');
   let maxAuthAgeMs: number | undefined;
   if (params.wfresh !== undefined && params.wfresh !== '') {
     if (!/^\d{1,9}$/.test(params.wfresh)) throw new IdpError('bad_request', 'The request could not be understood.', `wfresh ${params.wfresh}`);
@@ -81,14 +89,14 @@ export function parseSignIn(params: WsfedParams, relyingParties: readonly WsfedR
 
   return {
     rp,
-    state: { realm, replyUrl, wctx: params.wctx },
+    state: { protocol: 'wsfed', realm, replyUrl, wctx: params.wctx },
     request: {
       application: realm,
       forceFresh,
       maxAuthAgeMs,
       requiredMethod,
       loginHint: params.username || params.login_hint || undefined,
-      protocolState: { realm, replyUrl, wctx: params.wctx } satisfies WsfedState,
+      protocolState: { protocol: 'wsfed', realm, replyUrl, wctx: params.wctx } satisfies WsfedState,
     },
   };
 }

@@ -32,12 +32,19 @@ function param(req: Request, name: string): string | undefined {
   return queryParam(req, name) ?? (req.method === 'POST' ? formParam(req, name) : undefined);
 }
 
-/** CSP for a page that posts to (or frames) the given URLs and nothing else. */
+/**
+ * CSP for a page that posts to, or frames, the given URLs and nothing else: helmet's policy with
+ * form-action naming the exact reply URL (CSP matches paths too) or frame-src the cleanup URLs.
+ */
 function cspAllowing(directive: 'form-action' | 'frame-src', urls: readonly string[]): string {
-  const origins = [...new Set(urls.map((u) => new URL(u).origin))].join(' ');
-  return `default-src 'self'; script-src 'self'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'; ` +
-    `${directive === 'form-action' ? `form-action 'self' ${origins}` : `form-action 'self'; frame-src ${origins}`}`;
+  const sources = [...new Set(urls)].join(' ');
+  return "default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self'; img-src 'self' data:; " +
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " +
+    (directive === 'form-action' ? `form-action ${sources}` : `form-action 'self'; frame-src ${sources}`);
 }
+
+/** The parameters that make a request WS-Federation; a GET of the endpoint with none of them signs out (§1.7). */
+const WSFED_PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wresult', 'wfresh', 'wauth', 'SAMLRequest', 'SAMLResponse'];
 
 export function wsfedRoutes(deps: WsfedRouteDeps): Router {
   const router = Router();
@@ -69,9 +76,11 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     const session = await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), 'wsfed');
     deps.cookie.clear(res);
     // Every WS-Fed application of the session gets wsignoutcleanup1.0 in a hidden frame (§1.7).
+    // The application that asked to sign out (its wreply) has done so itself: every other one is told.
+    const initiator = allowed ? relyingParties.find((rp) => rp.replyUrls.includes(wreply!))?.identifier : undefined;
     const applications = (session?.relyingParties ?? []).flatMap((id) => {
       const rp = byRealm.get(id);
-      if (!rp) return [];
+      if (!rp || id === initiator) return [];
       const url = new URL(rp.replyUrls[0]!);
       url.search = '';
       url.hash = '';
@@ -87,18 +96,18 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     if (wa === 'wsignin1.0') return signIn(req, res);
     if (wa === 'wsignout1.0' || wa === 'wsignoutcleanup1.0') return signOut(req, res);
     // Entra's exact sign-out query is undocumented (§1.7): a bare GET of the endpoint signs out too.
-    if (wa === undefined && req.method === 'GET' && Object.keys(req.query).length === 0) return signOut(req, res);
+    if (wa === undefined && req.method === 'GET' && !WSFED_PARAMS.some((p) => p in req.query)) return signOut(req, res);
     throw new IdpError('bad_request', 'The request could not be understood.', `unsupported wa ${wa ?? '(none)'}`);
   };
 
   router.get(RESUME_PATH, async (req, res) => {
     const done = await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req));
-    const state = done?.pending.protocolState as WsfedState | undefined;
-    const rp = state && byRealm.get(state.realm);
-    if (!done || !state || !rp || !rp.replyUrls.includes(state.replyUrl)) {
+    const state = done?.pending.protocolState as Partial<WsfedState> | undefined;
+    const rp = state?.protocol === 'wsfed' && state.realm !== undefined ? byRealm.get(state.realm) : undefined;
+    if (!done || !state || !rp || done.pending.resumePath !== RESUME_PATH || state.replyUrl === undefined || !rp.replyUrls.includes(state.replyUrl)) {
       throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'wsfed resume without a completed pending sign-in');
     }
-    respond(req, res, rp, state, done.principal);
+    respond(req, res, rp, state as WsfedState, done.principal);
   });
   for (const path of WSFED_PATHS) {
     router.get(path, dispatch);

@@ -219,13 +219,14 @@ describe('WS-Fed sign-in: bad requests never produce a token', () => {
     const agent = request.agent(t.app);
     await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
     const res = await agent.get(entraRedirect(TENANT_USERS.alice.login));
-    expect(res.headers['content-security-policy']).toContain("form-action 'self' https://login.microsoftonline.com");
+    expect(res.headers['content-security-policy']).toContain('form-action https://login.microsoftonline.com/login.srf');
+    expect(res.headers['content-security-policy']).toContain("object-src 'none'");
     expect(res.headers['cache-control']).toBe('no-store');
   });
 });
 
 describe('WS-Fed sign-out', () => {
-  it('wsignout1.0 ends the session and cleans up every WS-Fed application of it, then returns to a registered wreply', async () => {
+  it('wsignout1.0 ends the session, cleans up every other WS-Fed application of it, then returns to a registered wreply', async () => {
     const t = await tenantApp();
     const agent = request.agent(t.app);
     await signInThrough(t, agent, `/wsfed?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: APP_A.identifier })}`, TENANT_USERS.alice.login);
@@ -233,10 +234,12 @@ describe('WS-Fed sign-out', () => {
     expect(b.status).toBe(200); // single sign-on into the second application
     const out = await agent.get(`/adfs/ls/?${new URLSearchParams({ wa: 'wsignout1.0', wreply: APP_A.replyUrl })}`);
     expect(out.status).toBe(200);
-    expect(out.text).toContain('src="https://app-a.test/signin-wsfed?wa=wsignoutcleanup1.0"');
+    // App A asked (its wreply): it has signed out itself; app B is told in a hidden frame.
+    expect(out.text).not.toContain('src="https://app-a.test/signin-wsfed?wa=wsignoutcleanup1.0"');
     expect(out.text).toContain('src="https://app-b.test/signin-wsfed?wa=wsignoutcleanup1.0"');
     expect(out.text).toContain(`href="${APP_A.replyUrl}"`);
-    expect(out.headers['content-security-policy']).toContain('frame-src https://app-a.test https://app-b.test');
+    expect(out.text).toContain('<script src="/static/signed-out.js">'); // goes back to A once the frames loaded
+    expect(out.headers['content-security-policy']).toContain('frame-src https://app-b.test/signin-wsfed?wa=wsignoutcleanup1.0');
     expect(t.audits('signout')).toEqual([expect.objectContaining({ user: 'alice@contoso.test', application: 'wsfed' })]);
     const after = await agent.get(`/wsfed?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: APP_B.identifier })}`);
     expect(after.status).toBe(303); // signed out everywhere: the form again
@@ -258,5 +261,100 @@ describe('WS-Fed sign-out', () => {
     await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
     expect((await agent.get('/adfs/ls/')).status).toBe(200);
     expect((await agent.get(entraRedirect(TENANT_USERS.alice.login))).status).toBe(303);
+  });
+});
+
+describe('WS-Fed review cases', () => {
+  it('a login hint naming another user than the session\'s shows the form, pre-filled, instead of answering as the session user', async () => {
+    const t = await tenantApp();
+    const agent = request.agent(t.app);
+    await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+    const other = await agent.get(entraRedirect(TENANT_USERS.fred.login));
+    expect(other.status).toBe(303);
+    const { form } = await signInThrough(t, agent, entraRedirect(TENANT_USERS.fred.login), TENANT_USERS.fred.login);
+    const verdict = validateLoginSrfPost(form.fields, entraTenant(t), { wctx: ENTRA_WCTX, sentAt: new Date() });
+    expect(verdict.user?.upn).toBe('fred@fabrikam.test');
+    // The same user in another spelling is still single sign-on.
+    expect((await agent.get(entraRedirect('FRED@fabrikam.test'))).status).toBe(200);
+  });
+
+  it('prompt is read as a list, case-insensitively: "LOGIN" and "login consent" force a fresh sign-in', async () => {
+    const t = await tenantApp();
+    const agent = request.agent(t.app);
+    await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+    for (const prompt of ['LOGIN', 'login consent']) expect((await agent.get(entraRedirect(TENANT_USERS.alice.login, { prompt }))).status).toBe(303);
+    expect((await agent.get(entraRedirect(TENANT_USERS.alice.login, { prompt: 'consent' }))).status).toBe(200);
+  });
+
+  it('wfresh=N asks for an authentication at most N minutes old', async () => {
+    const t = await tenantApp();
+    const agent = request.agent(t.app);
+    await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+    expect((await agent.get(entraRedirect(TENANT_USERS.alice.login, { wfresh: '5' }))).status).toBe(200);
+  });
+
+  it('a wctx with line breaks or NUL is refused (a browser would not post it back unchanged); an absent wctx posts none, an empty one an empty field', async () => {
+    const t = await tenantApp();
+    const agent = request.agent(t.app);
+    await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+    for (const wctx of ['a\nb', 'a\rb', 'a\u0000b']) {
+      expect((await agent.get(`/wsfed?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: APP_A.identifier, wctx })}`)).status).toBe(400);
+    }
+    const absent = readAutopost((await agent.get(`/wsfed?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: APP_A.identifier })}`)).text);
+    expect('wctx' in absent.fields).toBe(false);
+    const empty = readAutopost((await agent.get(`/wsfed?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: APP_A.identifier, wctx: '' })}`)).text);
+    expect(empty.fields.wctx).toBe('');
+  });
+
+  it('a WS-Fed sign-in POSTed as a form works like the GET; repeated wreply or wctx in a form is refused', async () => {
+    const t = await tenantApp();
+    const agent = request.agent(t.app);
+    await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+    const posted = await agent.post('/adfs/ls/').type('form').send({ wa: 'wsignin1.0', wtrealm: APP_A.identifier, wctx: 'x' });
+    expect(readAutopost(posted.text).fields.wctx).toBe('x');
+    for (const dup of ['wreply', 'wctx']) {
+      const body = `wa=wsignin1.0&wtrealm=${encodeURIComponent(APP_A.identifier)}&${dup}=${encodeURIComponent(APP_A.replyUrl)}&${dup}=x`;
+      expect((await agent.post('/adfs/ls/').type('form').send(body)).status, dup).toBe(400);
+    }
+  });
+
+  it('wsignoutcleanup1.0 sent to fedgate ends the session; a GET with only client-request-id signs out too', async () => {
+    const t = await tenantApp();
+    for (const query of ['?wa=wsignoutcleanup1.0', '?client-request-id=83a18d4d-0b0e-4c9b-9b3f-1d1a2b3c4d5e']) {
+      const agent = request.agent(t.app);
+      await signInThrough(t, agent, entraRedirect(TENANT_USERS.alice.login), TENANT_USERS.alice.login);
+      expect((await agent.get(`/adfs/ls/${query}`)).status, query).toBe(200);
+      expect((await agent.get(entraRedirect(TENANT_USERS.alice.login))).status, query).toBe(303);
+    }
+  });
+
+  it('with a trusted proxy list, a client cannot claim an internal address in X-Forwarded-For', async () => {
+    // The proxy (127.0.0.1 here) is trusted; the real client's address is what the proxy appended.
+    const t = await tenantApp({ server: { baseUrl: 'http://sts.contoso.test', trustProxy: ['127.0.0.1'] }, federation: { internalNetworks: ['10.0.0.0/8'] } });
+    const agent = request.agent(t.app);
+    const forwarded = '10.1.2.3, 203.0.113.9'; // the client wrote 10.1.2.3; the proxy added 203.0.113.9
+    const start = entraRedirect(TENANT_USERS.alice.login);
+    const started = await agent.get(start).set('X-Forwarded-For', forwarded);
+    const form = await agent.get(location(started)).set('X-Forwarded-For', forwarded);
+    const pending = /name="pending" value="([^"]*)"/.exec(form.text)![1]!;
+    const csrf = /name="csrf" value="([^"]*)"/.exec(form.text)![1]!;
+    const posted = await agent.post('/login').set('X-Forwarded-For', forwarded).type('form').send({ pending, csrf, UserName: TENANT_USERS.alice.login, Password: PASSWORD });
+    const page = await agent.get(location(posted)).set('X-Forwarded-For', forwarded);
+    const verdict = validateLoginSrfPost(readAutopost(page.text).fields, entraTenant(t), { wctx: ENTRA_WCTX, sentAt: new Date() });
+    expect(verdict.claims?.insideCorporateNetwork).toBe('false');
+    expect(t.audits('signin.success')[0]?.clientIp).toBe('203.0.113.9');
+  });
+});
+
+describe('WS-Fed configuration rules', () => {
+  it('trustProxy: true is refused (any client could claim any address); two entries for one realm and a domain or issuer twice are refused', async () => {
+    await expect(tenantApp({ server: { baseUrl: 'http://sts.contoso.test', trustProxy: true } })).rejects.toThrow(/server\.trustProxy/);
+    await expect(tenantApp({ relyingParties: [
+      { protocol: 'wsfed', profile: 'entra', domains: ['contoso.test'] },
+      { protocol: 'wsfed', profile: 'entra', domains: ['fabrikam.test'] },
+    ] })).rejects.toThrow(/relyingParties\.1\.identifier: urn:federation:MicrosoftOnline is already relying party 0/);
+    await expect(tenantApp({ relyingParties: [
+      { protocol: 'wsfed', profile: 'entra', domains: ['contoso.test', 'contoso.test', { name: 'fabrikam.test', issuerUri: 'http://contoso.test/adfs/services/trust/' }] },
+    ] })).rejects.toThrow(/domain contoso\.test is listed twice[\s\S]*issuer http:\/\/contoso\.test\/adfs\/services\/trust\/ is used twice/);
   });
 });
