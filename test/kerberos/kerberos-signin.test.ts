@@ -1,0 +1,173 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slapdDirectoryConfig } from '../harness/directories.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
+import { curlNegotiate, kinit, mitKdc, negotiateToken, ntlmToken } from '../harness/kerberos.js';
+import { USERS } from '../harness/users.js';
+import { listen } from '../e2e/browser.js';
+import { location } from '../http/sign-in-flow.js';
+import { validateLoginSrfPost } from '../entra/login-srf.js';
+import { readAutopost } from '../protocols/wsfed/autopost.js';
+
+/**
+ * Seamless Kerberos sign-in against a real MIT KDC (realm KRB.TEST), with the users in a real
+ * slapd: curl --negotiate and a Node GSSAPI client play the domain-joined browser.
+ */
+const EDGE_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0';
+const kdc = mitKdc();
+
+async function kerberosApp(kerberos: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<TestApp> {
+  // The acceptor in this process reads the KDC's krb5.conf (realm, ignore_acceptor_hostname).
+  process.env.KRB5_CONFIG = kdc.krb5Config;
+  return startTestApp({
+    federation: { internalNetworks: ['127.0.0.0/8', '::1/128'] },
+    authn: { kerberos: { keytab: kdc.keytab, servicePrincipal: 'HTTP/localhost', realms: [kdc.realm], ...kerberos } },
+    relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: ['example.test'] }],
+    ...extra,
+  }, { directoryConfig: slapdDirectoryConfig() });
+}
+
+const entraStart = `/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wctx: 'estsredirect=2' })}`;
+
+describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
+  let aliceCache: string;
+  beforeAll(async () => { aliceCache = await kinit(kdc.krb5Config, `alice@${kdc.realm}`, USERS.alice.password); });
+
+  it('an eligible browser gets 401 Negotiate with a body that moves on to the form at once, and only once', async () => {
+    const t = await kerberosApp();
+    const agent = request.agent(t.app);
+    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    const challenge = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers['www-authenticate']).toBe('Negotiate');
+    expect(challenge.headers.refresh).toMatch(/^0; url=\/login\?pending=.*&negotiate=no$/);
+    expect(challenge.text).toContain('id="to-form"');
+    // No ticket: the browser follows the body; and the same pending sign-in never challenges twice.
+    expect((await agent.get(challenge.headers.refresh.replace(/^0; url=/, '')).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
+    expect((await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
+  });
+
+  it('a ticket signs alice in with no form: Windows method, mutual authentication, resume', async () => {
+    const t = await kerberosApp();
+    const agent = request.agent(t.app);
+    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+    const answered = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
+    expect(answered.status).toBe(303);
+    expect(answered.headers.location).toMatch(/^\/signin\/resume\?pending=/);
+    await token.verifyServerToken(answered.headers['www-authenticate']); // the client checks it talked to the real service
+    await agent.get(location(answered));
+    const home = await agent.get('/');
+    expect(home.text).toContain('alice@example.test');
+    expect(home.text).toContain('http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/windows');
+    expect(t.audits('signin.success')).toEqual([expect.objectContaining({ method: 'kerberos', user: 'alice@example.test' })]);
+  });
+
+  it('the whole Entra WS-Fed flow signed in by curl --negotiate: a token that says Windows authentication', async () => {
+    const t = await kerberosApp();
+    const { server, baseUrl } = await listen(t.app);
+    try {
+      const url = baseUrl.replace('127.0.0.1', 'localhost') + entraStart;
+      const res = await curlNegotiate(url, { krb5Config: kdc.krb5Config, ccache: aliceCache, userAgent: EDGE_ON_WINDOWS, followRedirects: true, challengeFirst: true, cookieJar: join(mkdtempSync(join(tmpdir(), 'fedgate-curl-')), 'cookies') });
+      expect(res.statuses).toContain(401); // asked, as a browser is
+      expect(res.status).toBe(200);
+      const form = readAutopost(res.body);
+      const verdict = validateLoginSrfPost(form.fields, {
+        domains: [{ name: 'example.test', issuerUri: 'http://example.test/adfs/services/trust/', signingCertificate: t.services.keys.current.certificateBase64 }],
+        users: [{ upn: USERS.alice.upn, immutableId: '1MOyofbliUeavN7wEjRWeA==' }],
+      }, { wctx: 'estsredirect=2', sentAt: new Date() });
+      expect(verdict.errors).toEqual([]);
+      expect(verdict.claims?.authenticationMethod).toBe('http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/windows');
+      expect(verdict.claims?.mfa).toBe(false);
+    } finally {
+      server.close();
+      await t.services.directory.close();
+    }
+  });
+
+  it('a browser without a ticket lands on the form at once (curl without credentials follows the 401 body)', async () => {
+    const t = await kerberosApp();
+    const { server, baseUrl } = await listen(t.app);
+    try {
+      const res = await curlNegotiate(baseUrl.replace('127.0.0.1', 'localhost') + entraStart, { krb5Config: kdc.krb5Config, userAgent: EDGE_ON_WINDOWS, followRedirects: true, challengeFirst: true });
+      expect(res.status).toBe(401);
+      const formUrl = res.headers.refresh!.replace(/^0; url=/, '');
+      const form = await fetch(baseUrl + formUrl, { headers: { cookie: '' } });
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('name="Password"');
+    } finally {
+      server.close();
+      await t.services.directory.close();
+    }
+  });
+
+  it.each([
+    ['an external client', {}, { federation: { internalNetworks: ['10.0.0.0/8'] } }, EDGE_ON_WINDOWS, '/signin'],
+    ['an unknown user agent', {}, {}, 'curl/7.88.1', '/signin'],
+    ['a request that demands a password (wauth=password)', {}, {}, EDGE_ON_WINDOWS,
+      `/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wauth: 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password' })}`],
+    ['a fresh sign-in (prompt=login)', {}, {}, EDGE_ON_WINDOWS, `/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', prompt: 'login' })}`],
+    ['Kerberos switched off', { enabled: false }, {}, EDGE_ON_WINDOWS, '/signin'],
+  ])('is not offered to %s: the form at once', async (_name, kerberos, extra, userAgent, start) => {
+    const t = await kerberosApp(kerberos, extra);
+    const agent = request.agent(t.app);
+    const started = await agent.get(start).set('User-Agent', userAgent);
+    const page = await agent.get(location(started)).set('User-Agent', userAgent);
+    expect(page.status).toBe(200);
+    expect(page.headers['www-authenticate']).toBeUndefined();
+    await t.services.directory.close();
+  });
+
+  it.each([
+    ['an NTLM token', () => `Negotiate ${ntlmToken()}`, 'ntlm'],
+    ['garbage', () => 'Negotiate !!!not-base64!!!', 'malformed'],
+    ['a token that is no Kerberos ticket', () => `Negotiate ${Buffer.from('not a kerberos token').toString('base64')}`, 'rejected'],
+  ])('%s gets the form (200, no second 401: no browser password dialog) and a log line', async (_name, header, reason) => {
+    const t = await kerberosApp();
+    const agent = request.agent(t.app);
+    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    const res = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', header());
+    expect(res.status).toBe(200);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.text).toContain('name="Password"');
+    expect(t.logs().some((l) => l.msg === 'kerberos: no sign-in from this Negotiate token; showing the form' && l.reason === reason)).toBe(true);
+    await t.services.directory.close();
+  });
+
+  it('a ticket of a realm that is not accepted gets the form', async () => {
+    const t = await kerberosApp({ realms: ['OTHER.TEST'] });
+    const agent = request.agent(t.app);
+    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+    const res = await agent.get(location(started)).set('Authorization', token.header);
+    expect(res.status).toBe(200);
+    expect(t.audits('signin.success')).toHaveLength(0);
+    await t.services.directory.close();
+  });
+
+  it('a keytab without the service principal: Kerberos reported unavailable on /readyz, everyone gets the form', async () => {
+    const keytab = await kdc.addService(`HTTP/other.test@${kdc.realm}`);
+    const t = await kerberosApp({ keytab });
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.status).toBe(200); // still ready: the form works
+    expect(ready.body.checks.kerberos.ok).toBe(false);
+    expect(ready.body.checks.kerberos.detail).toMatch(/keytab/);
+    const agent = request.agent(t.app);
+    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    expect((await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
+    expect(t.logs().some((l) => l.msg === 'kerberos: unavailable; everyone gets the password form')).toBe(true);
+    await t.services.directory.close();
+  });
+
+  it('with a good keytab /readyz says Kerberos is ready', async () => {
+    const t = await kerberosApp();
+    const ready = await request(t.app).get('/readyz');
+    expect(ready.body.checks.kerberos).toEqual({ ok: true, detail: expect.stringContaining('HTTP/localhost') });
+    await t.services.directory.close();
+  });
+});
+
+afterAll(() => { delete process.env.KRB5_CONFIG; });
