@@ -39,7 +39,7 @@ describe('Kerberos with the Samba AD KDC', () => {
     const token = await negotiateToken({ krb5Config: realm.krb5Config, ccache });
     const answered = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
     expect(answered.status).toBe(303);
-    await token.verifyServerToken(answered.headers['www-authenticate']);
+    await token.verifyServerToken(String(answered.headers['www-authenticate']));
     const page = await agent.get(location(answered));
     const verdict = validateLoginSrfPost(readAutopost(page.text).fields, {
       domains: [{ name: 'example.test', issuerUri: 'http://example.test/adfs/services/trust/', signingCertificate: t.services.keys.current.certificateBase64 }],
