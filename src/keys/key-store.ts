@@ -1,9 +1,10 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { IdpError } from '../core/errors.js';
+import { jwkThumbprint, loadEcSigningKey, type EcSigningKey } from './ec-key.js';
 import { generateSigningCertificate } from './generate-certificate.js';
 
 /** A token-signing key, parsed once at start-up (a PEM per signature costs 3x: performance.md). */
@@ -20,6 +21,13 @@ export interface SigningKey {
 export interface KeyStore {
   readonly current: SigningKey;
   readonly next: SigningKey | undefined;
+  /**
+   * The ES256 ID-token key under dataDir/signing/ec-key.pem, generated at first read. Lazy so that
+   * only OpenID Connect makes it: the CLI's read-only commands (keys, entra-domain, often run as
+   * root) must not leave a root-owned key behind, and configured RSA files mean nothing is
+   * generated until OpenID Connect asks.
+   */
+  readonly ec: EcSigningKey;
 }
 
 export function parseSigningKey(keyPem: string, certPem: string, source: string): SigningKey {
@@ -75,7 +83,27 @@ export async function loadKeyStore(config: Config, log: Logger): Promise<KeyStor
     const paths = generatedKeyPaths(config.dataDir, 'next');
     if (!config.signing.keyFile && existsSync(paths.keyFile) && existsSync(paths.certFile)) next = loadPair(paths.keyFile, paths.certFile);
   }
-  return { current, next };
+  let ec: EcSigningKey | undefined;
+  return {
+    current,
+    next,
+    get ec() {
+      ec ??= loadEcSigningKey(config.dataDir);
+      return ec;
+    },
+  };
+}
+
+/**
+ * The private JWKs for oidc-provider's `jwks` option: RSA current first (oidc-provider signs with
+ * the first key of an algorithm), then RSA next (published so relying parties already trust it at
+ * the rollover), then EC for ES256. Each kid is its RFC 7638 thumbprint, so it is stable and
+ * different keys never share one.
+ */
+export function signingJwks(keys: KeyStore): { keys: JsonWebKey[] } {
+  const jwk = (privateKey: KeyObject, alg: 'RS256' | 'ES256', kid: string): JsonWebKey => ({ ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+  const rsa = [keys.current, ...(keys.next ? [keys.next] : [])].map((key) => jwk(key.privateKey, 'RS256', jwkThumbprint(key.privateKey)));
+  return { keys: [...rsa, jwk(keys.ec.privateKey, 'ES256', keys.ec.kid)] };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { createPublicKey, sign, verify, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate, type JsonWebKey } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,7 +8,8 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { IdpError } from '../../src/core/errors.js';
 import { generateSigningCertificate } from '../../src/keys/generate-certificate.js';
-import { daysUntilExpiry, generatedKeyPaths, loadKeyStore, parseSigningKey, writeGeneratedKey } from '../../src/keys/key-store.js';
+import { ecKeyPath, jwkThumbprint, loadEcSigningKey } from '../../src/keys/ec-key.js';
+import { daysUntilExpiry, generatedKeyPaths, loadKeyStore, parseSigningKey, signingJwks, writeGeneratedKey } from '../../src/keys/key-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 const DAY = 86_400_000;
@@ -133,5 +134,101 @@ describe('key store', () => {
     expect(daysUntilExpiry(key, notAfter + DAY / 2)).toBe(-0.5);
     expect(daysUntilExpiry(key)).toBeGreaterThan(29.9);
     expect(daysUntilExpiry(key)).toBeLessThanOrEqual(30);
+  });
+});
+
+/** The public members of a private JWK: what a relying party reads from jwks_uri. */
+function publicPart(jwk: JsonWebKey): JsonWebKey {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = jwk;
+  return rest;
+}
+
+describe('EC signing key (ES256 ID tokens)', () => {
+  it('keys: the EC key is generated once under dataDir/signing/ec-key.pem, mode 0600, at its first read, and reused', async () => {
+    const dataDir = join(dir, 'ec');
+    const keys = await loadKeyStore(configFor(dataDir), capturingLogger().log);
+    // Not at start-up: read-only CLI commands load the key store and must not create it.
+    expect(existsSync(ecKeyPath(dataDir))).toBe(false);
+    const ec = keys.ec;
+    expect(keys.ec).toBe(ec);
+    expect(statSync(ecKeyPath(dataDir)).mode & 0o777).toBe(0o600);
+    expect(ec.privateKey.type).toBe('private');
+    expect(ec.privateKey.asymmetricKeyType).toBe('ec');
+    expect(ec.privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const pem = readFileSync(ecKeyPath(dataDir), 'utf8');
+
+    const again = await loadKeyStore(configFor(dataDir), capturingLogger().log);
+    expect(again.ec.privateKey.equals(ec.privateKey)).toBe(true);
+    expect(again.ec.kid).toBe(ec.kid);
+    expect(readFileSync(ecKeyPath(dataDir), 'utf8')).toBe(pem);
+    expect(loadEcSigningKey(join(dir, 'ec-other')).kid).not.toBe(ec.kid);
+  });
+
+  it('keys: with configured RSA files the EC key still lives under dataDir, and nothing else is generated', async () => {
+    const dataDir = join(dir, 'ec-configured');
+    const keys = await loadKeyStore(configFor(dataDir, { signing: writePair('ec-conf', pairA) }), capturingLogger().log);
+    expect(keys.ec.kid).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(existsSync(ecKeyPath(dataDir))).toBe(true);
+    expect(existsSync(generatedKeyPaths(dataDir, 'current').keyFile)).toBe(false);
+  });
+
+  it('keys: the kid is the RFC 7638 thumbprint (the RFC\'s own example) and matches the key', () => {
+    // RFC 7638 §3.1.
+    const n = '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw';
+    expect(jwkThumbprint(createPublicKey({ key: { kty: 'RSA', n, e: 'AQAB' }, format: 'jwk' }))).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+    // Private and public halves share one thumbprint; so the published key carries the signer's kid.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(jwkThumbprint(privateKey)).toBe(jwkThumbprint(publicKey));
+  });
+
+  it('keys: an ec-key.pem that is not P-256 is refused', () => {
+    const dataDir = join(dir, 'ec-p384');
+    mkdirSync(join(dataDir, 'signing'), { recursive: true });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    writeFileSync(ecKeyPath(dataDir), privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    expect(() => loadEcSigningKey(dataDir)).toThrow(IdpError);
+    expect(() => loadEcSigningKey(dataDir)).toThrow(/must be EC P-256/);
+  });
+
+  it('keys: signingJwks has RSA current, RSA next and EC, private, each with alg, use sig and its thumbprint kid', async () => {
+    const keys = await loadKeyStore(configFor(join(dir, 'jwks'), { signing: { ...writePair('jwks-cur', pairA), next: writePair('jwks-nxt', pairB) } }), capturingLogger().log);
+    const { keys: jwks } = signingJwks(keys);
+    expect(jwks.map((k) => [k.kty, k.crv, k.alg, k.use])).toEqual([
+      ['RSA', undefined, 'RS256', 'sig'],
+      ['RSA', undefined, 'RS256', 'sig'],
+      ['EC', 'P-256', 'ES256', 'sig'],
+    ]);
+    const [current, next, ec] = jwks as [JsonWebKey, JsonWebKey, JsonWebKey];
+    for (const jwk of [current, next]) for (const member of ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi']) expect(typeof jwk[member]).toBe('string');
+    for (const member of ['x', 'y', 'd']) expect(typeof ec[member]).toBe('string');
+    expect(current.kid).toBe(jwkThumbprint(keys.current.privateKey));
+    expect(next.kid).toBe(jwkThumbprint(keys.next!.privateKey));
+    expect(ec.kid).toBe(keys.ec.kid);
+    expect(new Set(jwks.map((k) => k.kid)).size).toBe(3);
+    // The JWKs are the store's keys, not copies of something else.
+    expect(createPrivateKey({ key: current, format: 'jwk' }).equals(keys.current.privateKey)).toBe(true);
+    expect(createPrivateKey({ key: ec, format: 'jwk' }).equals(keys.ec.privateKey)).toBe(true);
+
+    const withoutNext = signingJwks(await loadKeyStore(configFor(join(dir, 'jwks-single')), capturingLogger().log)).keys;
+    expect(withoutNext.map((k) => k.alg)).toEqual(['RS256', 'ES256']);
+  });
+
+  it('keys: a signature made with a JWK-imported private key verifies with the public JWK, and not when tampered', async () => {
+    const keys = await loadKeyStore(configFor(join(dir, 'jwks-sign')), capturingLogger().log);
+    const [rsa, ec] = signingJwks(keys).keys as [JsonWebKey, JsonWebKey];
+    const data = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9');
+    const tampered = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0');
+
+    // ES256 signatures are r||s (IEEE P1363), as in a JWS.
+    const ecSignature = sign('sha256', data, { key: createPrivateKey({ key: ec, format: 'jwk' }), dsaEncoding: 'ieee-p1363' });
+    expect(ecSignature).toHaveLength(64);
+    const ecPublic = { key: createPublicKey({ key: publicPart(ec), format: 'jwk' }), dsaEncoding: 'ieee-p1363' } as const;
+    expect(verify('sha256', data, ecPublic, ecSignature)).toBe(true);
+    expect(verify('sha256', tampered, ecPublic, ecSignature)).toBe(false);
+
+    const rsaSignature = sign('sha256', data, createPrivateKey({ key: rsa, format: 'jwk' }));
+    expect(verify('sha256', data, createPublicKey({ key: publicPart(rsa), format: 'jwk' }), rsaSignature)).toBe(true);
+    expect(verify('sha256', data, keys.current.certificate.publicKey, rsaSignature)).toBe(true);
+    expect(verify('sha256', tampered, createPublicKey({ key: publicPart(rsa), format: 'jwk' }), rsaSignature)).toBe(false);
   });
 });
