@@ -1,0 +1,241 @@
+import { generateKeyPairSync } from 'node:crypto';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStateAdapterClass } from '../../../src/protocols/oidc/state-adapter.js';
+import { createMemoryStore } from '../../../src/state/memory-store.js';
+import type { StateStore } from '../../../src/state/state-store.js';
+
+const START = Date.UTC(2026, 10, 26, 12, 0, 0);
+let t: number;
+let store: StateStore;
+let adapter: (model: string) => Adapter;
+
+beforeEach(() => {
+  t = START;
+  const now = () => t;
+  store = createMemoryStore({ now });
+  const StateAdapter = createStateAdapterClass(store, { now });
+  adapter = (model) => new StateAdapter(model);
+});
+afterEach(() => store.close());
+
+const seconds = (s: number) => {
+  t += s * 1000;
+};
+
+describe('oidc state adapter', () => {
+  it('oidc adapter: upsert stores JSON under oidc:<model>:, find returns a copy, other models do not see it', async () => {
+    const payload: AdapterPayload = { jti: 'at1', accountId: 'alice', clientId: 'app', scope: 'openid', extra: { nested: [1, 2] } };
+    await adapter('AccessToken').upsert('at1', payload, 60);
+    expect(await store.get('oidc:AccessToken:id:at1')).toEqual({ payload, expiresAt: START + 60_000 });
+    const found = await adapter('AccessToken').find('at1');
+    expect(found).toEqual(payload);
+    expect(found).not.toBe(payload);
+    payload.scope = 'changed after upsert';
+    expect((await adapter('AccessToken').find('at1'))?.scope).toBe('openid');
+    expect(await adapter('RefreshToken').find('at1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('unknown')).toBeUndefined();
+  });
+
+  it('oidc adapter: a record and its indexes expire after expiresIn seconds', async () => {
+    await adapter('Session').upsert('s1', { uid: 'u1', accountId: 'alice' }, 60);
+    await adapter('DeviceCode').upsert('d1', { userCode: 'ABCD-EFGH', clientId: 'tv' }, 30);
+    seconds(29.999);
+    expect(await adapter('DeviceCode').findByUserCode('ABCD-EFGH')).toMatchObject({ clientId: 'tv' });
+    seconds(0.001);
+    expect(await adapter('DeviceCode').find('d1')).toBeUndefined();
+    expect(await store.get('oidc:DeviceCode:userCode:ABCD-EFGH')).toBeUndefined();
+    seconds(29.999);
+    expect(await adapter('Session').findByUid('u1')).toMatchObject({ accountId: 'alice' });
+    seconds(0.001);
+    expect(await adapter('Session').find('s1')).toBeUndefined();
+    expect(await store.get('oidc:Session:uid:u1')).toBeUndefined();
+  });
+
+  it('oidc adapter: an upsert again replaces the payload and restarts the TTL; no expiresIn means it stays', async () => {
+    await adapter('Interaction').upsert('i1', { returnTo: '/a' }, 10);
+    seconds(8);
+    await adapter('Interaction').upsert('i1', { returnTo: '/b' }, 10);
+    seconds(8);
+    expect(await adapter('Interaction').find('i1')).toEqual({ returnTo: '/b' });
+    await adapter('Client').upsert('dyn', { client_id: 'dyn', redirect_uris: ['https://rp.example/cb'] });
+    seconds(10 * 365 * 86_400);
+    expect(await adapter('Client').find('dyn')).toMatchObject({ client_id: 'dyn' });
+  });
+
+  it('oidc adapter: findByUid follows the session uid, drops the old uid when it changes, and is per model', async () => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'alice' }, 3600);
+    expect(await sessions.findByUid('u1')).toEqual({ uid: 'u1', accountId: 'alice' });
+    expect(await adapter('Interaction').findByUid('u1')).toBeUndefined();
+    expect(await sessions.findByUid('nobody')).toBeUndefined();
+    await sessions.upsert('s1', { uid: 'u2', accountId: 'alice' }, 3600);
+    expect(await sessions.findByUid('u1')).toBeUndefined();
+    expect(await sessions.findByUid('u2')).toMatchObject({ uid: 'u2' });
+  });
+
+  it('oidc adapter: findByUserCode finds the device code by its user code', async () => {
+    const codes = adapter('DeviceCode');
+    await codes.upsert('d1', { userCode: 'WDJB-MJHT', clientId: 'tv', params: { scope: 'openid' } }, 600);
+    expect(await codes.findByUserCode('WDJB-MJHT')).toMatchObject({ clientId: 'tv', params: { scope: 'openid' } });
+    expect(await codes.findByUserCode('XXXX-XXXX')).toBeUndefined();
+    expect(await adapter('AccessToken').findByUserCode('WDJB-MJHT')).toBeUndefined();
+  });
+
+  it('oidc adapter: consume sets consumed to epoch seconds and keeps the remaining TTL; unknown or expired ids stay gone', async () => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c1', { clientId: 'app', grantId: 'g1' }, 60);
+    seconds(20.5);
+    await codes.consume('c1');
+    expect(await codes.find('c1')).toEqual({ clientId: 'app', grantId: 'g1', consumed: Math.floor((START + 20_500) / 1000) });
+    seconds(39.499);
+    expect((await codes.find('c1'))?.consumed).toBe(Math.floor((START + 20_500) / 1000));
+    seconds(0.001);
+    expect(await codes.find('c1')).toBeUndefined();
+    await codes.consume('c1');
+    await codes.consume('never');
+    expect(await codes.find('c1')).toBeUndefined();
+    expect(await codes.find('never')).toBeUndefined();
+  });
+
+  it('oidc adapter: destroy removes the record, its indexes and its grant membership; unknown ids are fine', async () => {
+    await adapter('DeviceCode').upsert('d1', { userCode: 'AAAA-BBBB', grantId: 'g1' }, 600);
+    await adapter('AccessToken').upsert('at1', { grantId: 'g1' }, 600);
+    await adapter('DeviceCode').destroy('d1');
+    expect(await adapter('DeviceCode').find('d1')).toBeUndefined();
+    expect(await adapter('DeviceCode').findByUserCode('AAAA-BBBB')).toBeUndefined();
+    expect(await store.get('oidc:DeviceCode:userCode:AAAA-BBBB')).toBeUndefined();
+    expect(await store.get('oidc:Grant:members:g1')).toEqual([{ model: 'AccessToken', id: 'at1', expiresAt: START + 600_000 }]);
+    await adapter('AccessToken').destroy('at1');
+    expect(await store.get('oidc:Grant:members:g1')).toBeUndefined();
+    await adapter('AccessToken').destroy('never');
+  });
+
+  it('oidc adapter: destroying a record leaves an index that a newer record owns', async () => {
+    const sessions = adapter('Session');
+    await sessions.upsert('old', { uid: 'shared', accountId: 'alice' }, 3600);
+    await sessions.upsert('new', { uid: 'shared', accountId: 'bob' }, 3600);
+    await sessions.destroy('old');
+    expect(await sessions.findByUid('shared')).toMatchObject({ accountId: 'bob' });
+  });
+
+  it('oidc adapter: revokeByGrantId through any model deletes every model of that grant, with their indexes, and nothing else', async () => {
+    const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'SomeFutureModel'];
+    for (const model of models) {
+      await adapter(model).upsert(`${model}-g1`, { grantId: 'g1', ...(model === 'DeviceCode' ? { userCode: 'GGGG-1111' } : {}) }, 600);
+      await adapter(model).upsert(`${model}-g2`, { grantId: 'g2' }, 600);
+    }
+    await adapter('AccessToken').upsert('no-grant', { clientId: 'm2m' }, 600);
+    await adapter('Grant').upsert('g1', { accountId: 'alice', clientId: 'app' }, 600);
+
+    await adapter('AccessToken').revokeByGrantId('g1');
+    for (const model of models) {
+      expect(await adapter(model).find(`${model}-g1`)).toBeUndefined();
+      expect(await adapter(model).find(`${model}-g2`)).toEqual({ grantId: 'g2' });
+    }
+    expect(await adapter('DeviceCode').findByUserCode('GGGG-1111')).toBeUndefined();
+    expect(await store.get('oidc:Grant:members:g1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('no-grant')).toBeDefined();
+    // The grant itself is oidc-provider's to destroy (revokeGrantPolicy), as in its memory adapter.
+    expect(await adapter('Grant').find('g1')).toBeDefined();
+
+    // oidc-provider calls it for every model at once: the calls after the first find nothing to do.
+    await Promise.all(models.map((model) => adapter(model).revokeByGrantId('g2')));
+    for (const model of models) expect(await adapter(model).find(`${model}-g2`)).toBeUndefined();
+    await adapter('RefreshToken').revokeByGrantId('unknown');
+  });
+
+  it('oidc adapter: the grant list lives as long as its longest member and forgets expired ones', async () => {
+    await adapter('RefreshToken').upsert('rt', { grantId: 'g' }, 3600);
+    await adapter('AccessToken').upsert('at', { grantId: 'g' }, 60);
+    expect(await store.get('oidc:Grant:members:g')).toHaveLength(2);
+    seconds(61);
+    await adapter('AccessToken').upsert('at2', { grantId: 'g' }, 60);
+    expect(await store.get('oidc:Grant:members:g')).toEqual([
+      { model: 'RefreshToken', id: 'rt', expiresAt: START + 3_600_000 },
+      { model: 'AccessToken', id: 'at2', expiresAt: START + 121_000 },
+    ]);
+    seconds(3000);
+    // A short member added last must not have shortened the list: the refresh token is still revocable.
+    expect(await adapter('RefreshToken').find('rt')).toBeDefined();
+    await adapter('AccessToken').revokeByGrantId('g');
+    expect(await adapter('RefreshToken').find('rt')).toBeUndefined();
+
+    await adapter('AccessToken').upsert('at3', { grantId: 'h' }, 60);
+    seconds(60);
+    expect(await store.get('oidc:Grant:members:h')).toBeUndefined();
+  });
+
+  it('oidc adapter: a device code approved later (grantId added by a second upsert) is revocable, and moving grants moves membership', async () => {
+    const codes = adapter('DeviceCode');
+    await codes.upsert('d1', { userCode: 'WXYZ-0000' }, 600);
+    await codes.upsert('d1', { userCode: 'WXYZ-0000', grantId: 'g1', accountId: 'alice' }, 600);
+    expect(await codes.findByUserCode('WXYZ-0000')).toMatchObject({ accountId: 'alice' });
+    await adapter('AccessToken').upsert('moved', { grantId: 'g1' }, 600);
+    await adapter('AccessToken').upsert('moved', { grantId: 'g2' }, 600);
+    await adapter('AccessToken').revokeByGrantId('g1');
+    expect(await codes.find('d1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('moved')).toBeDefined();
+    await adapter('AccessToken').revokeByGrantId('g2');
+    expect(await adapter('AccessToken').find('moved')).toBeUndefined();
+  });
+
+  it('oidc adapter: tokens of one grant saved concurrently are all revocable, and consume racing a revocation does not resurrect', async () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `at${i}`);
+    await Promise.all(ids.map((id, i) => adapter(i % 2 ? 'AccessToken' : 'RefreshToken').upsert(id, { grantId: 'g' }, 600)));
+    expect(await store.get('oidc:Grant:members:g')).toHaveLength(25);
+    expect(await store.get('oidc:Grant:lock:g')).toBeUndefined();
+    await adapter('AuthorizationCode').upsert('code', { grantId: 'g' }, 600);
+    await Promise.all([adapter('AuthorizationCode').consume('code'), adapter('AccessToken').revokeByGrantId('g')]);
+    for (const [i, id] of ids.entries()) expect(await adapter(i % 2 ? 'AccessToken' : 'RefreshToken').find(id)).toBeUndefined();
+    expect(await adapter('AuthorizationCode').find('code')).toBeUndefined();
+  });
+});
+
+describe('oidc adapter in oidc-provider', () => {
+  it('oidc adapter: a client_credentials grant through a real oidc-provider is stored, introspected and revoked via the adapter', async () => {
+    const realStore = createMemoryStore();
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const provider = new Provider('https://op.example.test', {
+      adapter: createStateAdapterClass(realStore),
+      clients: [{ client_id: 'm2m', client_secret: 'm2m-secret-that-is-long-enough', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], id_token_signed_response_alg: 'ES256' }],
+      features: {
+        clientCredentials: { enabled: true },
+        introspection: { enabled: true, allowedPolicy: () => true },
+        revocation: { enabled: true, allowedPolicy: () => true },
+        devInteractions: { enabled: false },
+      },
+      ttl: { ClientCredentials: 600 },
+      jwks: { keys: [{ ...jwk, kid: 'ec', alg: 'ES256', use: 'sig' }] },
+      cookies: { keys: ['a-cookie-key-for-the-test'] },
+      scopes: ['api:read'],
+    });
+    const app = provider.callback();
+    const auth = ['m2m', 'm2m-secret-that-is-long-enough'] as const;
+    try {
+      const issued = await request(app).post('/token').auth(...auth).type('form').send({ grant_type: 'client_credentials', scope: 'api:read' });
+      expect(issued.status, issued.text).toBe(200);
+      const token = (issued.body as { access_token: string; expires_in: number }).access_token;
+      expect((issued.body as { token_type: string }).token_type).toBe('Bearer');
+
+      const stored = await realStore.get<{ payload: AdapterPayload; expiresAt: number }>(`oidc:ClientCredentials:id:${token}`);
+      expect(stored?.payload).toMatchObject({ clientId: 'm2m', scope: 'api:read', kind: 'ClientCredentials' });
+      // expiresIn (seconds) became the store TTL (ms).
+      expect((issued.body as { expires_in: number }).expires_in).toBe(600);
+      expect(stored!.expiresAt - Date.now()).toBeGreaterThan(595_000);
+      expect(stored!.expiresAt - Date.now()).toBeLessThanOrEqual(600_000);
+
+      const active = await request(app).post('/token/introspection').auth(...auth).type('form').send({ token });
+      expect(active.body).toMatchObject({ active: true, client_id: 'm2m', scope: 'api:read' });
+
+      const revoked = await request(app).post('/token/revocation').auth(...auth).type('form').send({ token });
+      expect(revoked.status).toBe(200);
+      expect(await realStore.get(`oidc:ClientCredentials:id:${token}`)).toBeUndefined();
+      const inactive = await request(app).post('/token/introspection').auth(...auth).type('form').send({ token });
+      expect(inactive.body).toEqual({ active: false });
+    } finally {
+      await realStore.close();
+    }
+  });
+});
