@@ -1,4 +1,5 @@
 import type { StateStore } from '../state/state-store.js';
+import { isIPv4, isIPv6 } from 'node:net';
 import { parseLogin } from '../directory/directory.js';
 
 /**
@@ -46,13 +47,27 @@ export function userKey(login: string): string {
   return `rl:user:${folded}`;
 }
 
+/**
+ * What one client is, for per-address limits: an IPv4 address, or an IPv6 /64 (one host usually
+ * has a whole /64 to pick addresses from, so a per-address limit would not limit it).
+ */
+export function clientNetwork(address: string): string {
+  const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+  if (!isIPv6(plain)) return plain;
+  const [head = '', tail = ''] = plain.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = plain.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
+}
+
 const aliasKey = (typedKey: string) => `rl:alias:${typedKey}`;
 const accountKey = (account: string) => `rl:account:${account}`;
 
 export function createRateLimiter(store: StateStore, settings: RateLimitSettings): RateLimiter {
   const perMinute = async (kind: string, clientIp: string, max: number, now: number) => {
     const minute = Math.floor(now / 60_000);
-    return (await store.increment(`rl:${kind}:${clientIp}:${minute}`, 60_000)) <= max;
+    return (await store.increment(`rl:${kind}:${clientNetwork(clientIp)}:${minute}`, 60_000)) <= max;
   };
   /** Counts one attempt against `key`; at the limit the key is held back a whole window from now. */
   const claim = async (key: string) => {
