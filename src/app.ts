@@ -13,6 +13,7 @@ import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { createNetworkTest } from './http/client-network.js';
 import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
+import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
 
 /**
@@ -23,12 +24,13 @@ export function createApp(services: Services): Express {
   const { config, log } = services;
   const secure = config.server.baseUrl.startsWith('https:');
   const logoFile = config.branding.logoFile;
-  const render = createRenderer({
+  const chrome = {
     organizationName: config.branding.organizationName,
     hasLogo: logoFile !== undefined && existsSync(logoFile),
     helpUrl: config.branding.helpUrl,
     demo: config.demo,
-  }, { cache: true });
+  };
+  const render = createRenderer(chrome, { cache: true });
   const cookie = createSessionCookie(config.session.cookieName, secure);
   const applicationName = (id: string) => config.relyingParties.find((rp) => rp.identifier === id)?.displayName ?? id;
 
@@ -73,7 +75,14 @@ export function createApp(services: Services): Express {
     }),
     isInternal: createNetworkTest(config.federation.internalNetworks),
   }));
-  // Later issues mount the SAML 2.0 and OpenID Connect routers here.
+  if (services.oidcRoutes) {
+    const oidc = services.oidcRoutes({
+      config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
+      pages: createProviderPages(chrome), log, secure,
+    });
+    app.use(oidc.mountPath, oidc.router);
+  }
+  // A later issue mounts the SAML 2.0 router here.
 
   app.use(notFoundHandler());
   app.use(errorHandler(render));

@@ -14,6 +14,7 @@ import { createNetworkTest } from './http/client-network.js';
 import { createSessions, type Sessions } from './session/sessions.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/state-store.js';
+import type { oidcRoutes } from './protocols/oidc/oidc-routes.js';
 
 /**
  * The composition root: every backend is built once here and handed to the app. Nothing else
@@ -32,6 +33,11 @@ export interface Services {
   readonly negotiate: NegotiateDeps | undefined;
   /** Shown on the start page by the embedded demo only. */
   readonly demoUsers: readonly DemoUser[];
+  /**
+   * The OpenID Connect provider's routes, when a client (protocol oidc) is configured: loaded
+   * only then, as oidc-provider warns on stderr when imported on Node 20.
+   */
+  readonly oidcRoutes: typeof oidcRoutes | undefined;
 }
 
 export interface ServiceOverrides {
@@ -66,7 +72,8 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     acceptor: await createNegotiateAcceptor(kerberos, log.child({ component: 'kerberos' })),
     policy: createNegotiatePolicy(kerberos, createNetworkTest(config.federation.internalNetworks)),
   } : undefined;
-  return { config, log, audit, directory, keys, store, sessions, pipeline, negotiate, demoUsers: overrides.demoUsers ?? [] };
+  const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
+  return { config, log, audit, directory, keys, store, sessions, pipeline, negotiate, demoUsers: overrides.demoUsers ?? [], oidcRoutes: oidc?.oidcRoutes };
 }
 
 export async function closeServices(services: Services): Promise<void> {

@@ -157,14 +157,67 @@ const brandingSchema = z.strictObject({
   passwordChangeUrl: z.url().optional(),
 });
 
-/** Common keys of the relying parties whose protocol issue is still to come (saml, oidc). */
+/** Common keys of the relying parties whose protocol issue is still to come (saml). */
 const otherRelyingPartySchema = z.looseObject({
-  protocol: z.enum(['saml', 'oidc']),
-  /** Entity ID (SAML) or client_id (OIDC). */
+  protocol: z.enum(['saml']),
+  /** Entity ID (SAML). */
   identifier: z.string().min(1),
   displayName: z.string().optional(),
   /** Where tokens may be sent; nothing is ever posted anywhere else. */
   replyUrls: z.array(z.url()).default([]),
+});
+
+/** Grant types an OpenID Connect client may use. */
+export const OIDC_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
+
+/**
+ * An OpenID Connect client. Public clients (tokenEndpointAuthMethod none) always use PKCE;
+ * confidential ones too unless requirePkce is false.
+ */
+const oidcRelyingPartySchema = z.strictObject({
+  protocol: z.literal('oidc'),
+  /** The client_id. */
+  identifier: z.string().min(1).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  displayName: z.string().optional(),
+  /** The client secret (write ${ENV_VAR} or ${file:/path}, never the secret itself); client_secret_basic/post only. */
+  clientSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** The redirect URIs (exact match); authorization responses and errors go nowhere else. */
+  replyUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** Where RP-initiated logout may return to (exact match). */
+  postLogoutRedirectUris: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** Told (back-channel logout, a signed logout token) when the person signs out of fedgate through OpenID Connect. */
+  backchannelLogoutUri: z.url({ protocol: /^https?$/ }).optional(),
+  /** authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code. */
+  grantTypes: z.array(z.enum(OIDC_GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
+  /** client_secret_basic (default with a secret), client_secret_post, private_key_jwt (with jwks) or none (a public client, default without a secret). */
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional(),
+  /** private_key_jwt: the client's public keys (a JWK Set). */
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  /** PKCE for a confidential client too (public clients always use it). */
+  requirePkce: z.boolean().default(true),
+  /** RS256 (default) or ES256 ID tokens. */
+  idTokenSignedResponseAlg: z.enum(['RS256', 'ES256']).default('RS256'),
+  /** A first-party application: no consent page. */
+  firstParty: z.boolean().default(false),
+  /** The scopes the client may ask for (default openid, profile, email, offline_access). */
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default(['openid', 'profile', 'email', 'offline_access']),
+  /** pairwise (a different sub per client) or public (one sub everywhere); default oidc.subjectType. */
+  subjectType: z.enum(['pairwise', 'public']).optional(),
+}).transform((rp, ctx) => {
+  const tokenEndpointAuthMethod = rp.tokenEndpointAuthMethod ?? (rp.clientSecret ? 'client_secret_basic' : rp.jwks ? 'private_key_jwt' : 'none');
+  const usesSecret = tokenEndpointAuthMethod === 'client_secret_basic' || tokenEndpointAuthMethod === 'client_secret_post';
+  if (usesSecret && !rp.clientSecret) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `required with ${tokenEndpointAuthMethod}` });
+  if (!usesSecret && rp.clientSecret) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: `not used with ${tokenEndpointAuthMethod}: remove it` });
+  if (tokenEndpointAuthMethod === 'private_key_jwt' && !rp.jwks) ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'required with private_key_jwt' });
+  const interactive = rp.grantTypes.includes('authorization_code');
+  if (interactive && rp.replyUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['replyUrls'], message: 'required: at least one redirect URI for authorization_code' });
+  if (rp.grantTypes.includes('client_credentials') && tokenEndpointAuthMethod === 'none') {
+    ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: 'client_credentials needs a client that authenticates (a secret or private_key_jwt)' });
+  }
+  if (rp.grantTypes.includes('refresh_token') && !interactive && !rp.grantTypes.includes('urn:ietf:params:oauth:grant-type:device_code')) {
+    ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: 'refresh_token comes with authorization_code or the device flow' });
+  }
+  return { ...rp, tokenEndpointAuthMethod };
 });
 
 /** Entra ID's fixed values (entra-federation.md §1.1, §11). */
@@ -275,6 +328,43 @@ const authnSchema = z.strictObject({
   kerberos: kerberosSchema.optional(),
 });
 
+/** Claims released per scope: fedgate claim names, optionally under another OpenID Connect claim name. */
+export const DEFAULT_OIDC_SCOPE_CLAIMS = {
+  profile: ['name', 'givenname', 'surname', { claim: 'upn', as: 'preferred_username' }],
+  email: ['email'],
+  upn: ['upn'],
+  groups: ['groups'],
+};
+
+const oidcSchema = z.strictObject({
+  /**
+   * The issuer: server.baseUrl plus a path (default {baseUrl}/oidc). Discovery is at
+   * {issuer}/.well-known/openid-configuration.
+   */
+  issuer: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+  /**
+   * Scope -> claims it releases. Names of fedgate's claims pipeline (as for WS-Fed), under their
+   * OpenID Connect names: givenname as given_name, surname as family_name, others as is, or
+   * {claim, as} for another name. `openid` always gives sub.
+   */
+  claims: z.record(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/), z.array(claimRuleSchema)).prefault(DEFAULT_OIDC_SCOPE_CLAIMS),
+  /** pairwise (default): each client sees another sub for the same person; public: one sub for all. */
+  subjectType: z.enum(['pairwise', 'public']).default('pairwise'),
+  /** Keys signing oidc-provider's cookies, first one signs (default: generated once under dataDir/oidc). */
+  cookieKeys: z.array(z.string().min(32, 'at least 32 characters')).min(1).optional(),
+  /** Secret of the pairwise subjects; changing it changes every pairwise sub (default: generated once under dataDir/oidc). */
+  pairwiseSalt: z.string().min(32, 'at least 32 characters').optional(),
+  /** Lifetimes of what the provider issues. */
+  ttl: z.strictObject({
+    accessToken: duration.default(3_600_000),
+    idToken: duration.default(3_600_000),
+    refreshToken: duration.default(14 * 86_400_000),
+    authorizationCode: duration.default(60_000),
+    clientCredentials: duration.default(600_000),
+    deviceCode: duration.default(600_000),
+  }).default({ accessToken: 3_600_000, idToken: 3_600_000, refreshToken: 14 * 86_400_000, authorizationCode: 60_000, clientCredentials: 600_000, deviceCode: 600_000 }),
+});
+
 const federationSchema = z.strictObject({
   /**
    * The federation service identifier (AD FS: http://sts.contoso.com/adfs/services/trust): the
@@ -306,7 +396,9 @@ export const configSchema = z.strictObject({
   federation: federationSchema.default({ internalNetworks: [] }),
   /** Ways to sign in besides the password form. */
   authn: authnSchema.default({}),
-  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, otherRelyingPartySchema])).default([])
+  /** The OpenID Connect provider (clients are relyingParties with protocol oidc). */
+  oidc: oidcSchema.prefault({}),
+  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, oidcRelyingPartySchema, otherRelyingPartySchema])).default([])
     .superRefine((rps, ctx) => {
       // One application per identifier (realm, entity ID, client_id), and each Entra domain and
       // issuer once: Entra requires unique issuers, and a realm must mean one set of rules.
@@ -332,9 +424,20 @@ export const configSchema = z.strictObject({
     .default({ level: 'info' }),
   /** Set only by the embedded demo: shows the demo banner and the demo credentials. */
   demo: z.boolean().default(false),
+}).superRefine((config, ctx) => {
+  // The provider is mounted in fedgate's own app: its issuer is a path under the public URL.
+  const issuer = config.oidc.issuer;
+  if (issuer !== undefined && (new URL(issuer).origin !== new URL(config.server.baseUrl).origin || !/^\/[^?#]+$/.test(new URL(issuer).pathname) || new URL(issuer).search)) {
+    ctx.addIssue({ code: 'custom', path: ['oidc', 'issuer'], message: `a path under server.baseUrl, e.g. ${config.server.baseUrl}/oidc` });
+  }
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** oidc.issuer, or {baseUrl}/oidc. */
+export function oidcIssuer(config: Config): string {
+  return config.oidc.issuer ?? `${config.server.baseUrl}/oidc`;
+}
 
 /** federation.identifier, or AD FS's default form for fedgate's host. */
 export function federationIdentifier(config: Config): string {
@@ -345,5 +448,7 @@ export type FileDirectoryConfig = z.output<typeof fileDirectorySchema>;
 export type DirectoryConfig = Config['directory'];
 export type RelyingPartyConfig = Config['relyingParties'][number];
 export type WsfedRelyingPartyConfig = z.output<typeof wsfedRelyingPartySchema>;
+export type OidcRelyingPartyConfig = z.output<typeof oidcRelyingPartySchema>;
+export type OidcConfig = z.output<typeof oidcSchema>;
 export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];
 export type KerberosConfig = z.output<typeof kerberosSchema>;

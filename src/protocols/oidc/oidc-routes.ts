@@ -1,0 +1,190 @@
+import { createHmac } from 'node:crypto';
+import { Router } from 'express';
+import Provider, { type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
+import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
+import { oidcIssuer, type Config, type OidcRelyingPartyConfig } from '../../config/schema.js';
+import { IdpError } from '../../core/errors.js';
+import { requestContext } from '../../http/request-context.js';
+import type { RenderPage } from '../../http/render.js';
+import type { SessionCookie } from '../../http/session-cookie.js';
+import { pickMessages } from '../../i18n/messages.js';
+import { signingJwks, type KeyStore } from '../../keys/key-store.js';
+import type { Logger } from '../../observability/logger.js';
+import type { StateStore } from '../../state/state-store.js';
+import { createAccountCache, scopeClaims } from './accounts.js';
+import { clientMetadataOf } from './clients.js';
+import { interactionPath, interactionRoutes } from './interaction-routes.js';
+import type { ProviderPage } from './provider-pages.js';
+import { loadProviderSecrets } from './provider-secrets.js';
+import { expressRequest, interactionPolicyWithSso } from './sso-check.js';
+import { createStateAdapterClass } from './state-adapter.js';
+
+/**
+ * The OpenID Connect provider: oidc-provider mounted at the issuer's path, wired to fedgate's
+ * key store (RS256 current + next, ES256), state store (every artefact), claims pipeline
+ * (findAccount from the principal cached at sign-in), sign-in pipeline (interactions, the SSO
+ * check) and pages (consent, sign-out, errors that cannot go to a registered redirect URI).
+ */
+export interface OidcRouteDeps {
+  readonly config: Config;
+  readonly keys: KeyStore;
+  readonly store: StateStore;
+  readonly pipeline: SignInPipeline;
+  readonly cookie: SessionCookie;
+  readonly render: RenderPage;
+  readonly pages: ProviderPage;
+  readonly log: Logger;
+  readonly secure: boolean;
+}
+
+export interface OidcRoutes {
+  /** The issuer's path, where the router is mounted (/oidc). */
+  readonly mountPath: string;
+  readonly router: Router;
+  readonly provider: Provider;
+}
+
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+const seconds = (ms: number) => Math.max(1, Math.floor(ms / 1000));
+
+/** The error page for what oidc-provider cannot send to a registered redirect URI. */
+function errorMessage(ctx: KoaContextWithOIDC, error: string, description: string | undefined): string {
+  const t = pickMessages(ctx.get('accept-language'));
+  if (/redirect_uri/.test(description ?? '')) return t.error_unregistered_reply_url;
+  if (error === 'invalid_client') return t.error_unknown_application;
+  if (error === 'invalid_request' && /expired|not found/i.test(description ?? '')) return t.error_signin_expired;
+  return t.error_bad_request;
+}
+
+export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
+  const { config, log } = deps;
+  const issuer = oidcIssuer(config);
+  const mountPath = new URL(issuer).pathname;
+  const rps = config.relyingParties.filter((rp): rp is OidcRelyingPartyConfig => rp.protocol === 'oidc');
+  const clients = new Map(rps.map((rp) => [rp.identifier, rp]));
+  for (const rp of rps) {
+    if (rp.grantTypes.includes(DEVICE_CODE) && (rp.subjectType ?? config.oidc.subjectType) === 'pairwise') {
+      throw new IdpError('configuration', 'A device-flow client needs subjectType public.', `relyingParties ${rp.identifier}: oidc-provider requires jwks_uri for pairwise device clients`);
+    }
+  }
+  const secrets = loadProviderSecrets(config.oidc, config.dataDir);
+  const claims = scopeClaims(config.oidc);
+  const ttl = config.oidc.ttl;
+  const accounts = createAccountCache(deps.store, claims, Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime, ttl.refreshToken),
+    config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined);
+
+  /** First-party clients get every requested scope without a consent page. */
+  const loadExistingGrant = async (ctx: KoaContextWithOIDC): Promise<Grant | undefined> => {
+    const { oidc } = ctx;
+    const client = oidc.client;
+    const session = oidc.session;
+    if (!client || !session) return undefined;
+    const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+    const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+    if (!clients.get(client.clientId)?.firstParty || !session.accountId) return existing;
+    const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+    grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+    grant.addOIDCClaims([...oidc.requestParamClaims]);
+    await grant.save();
+    return grant;
+  };
+
+  const configuration: Configuration = {
+    adapter: createStateAdapterClass(deps.store),
+    clients: rps.map((rp) => clientMetadataOf(rp, config.oidc)),
+    findAccount: accounts.findAccount,
+    jwks: signingJwks(deps.keys) as Configuration['jwks'],
+    cookies: {
+      keys: secrets.cookieKeys,
+      names: { session: 'fedgate_oidc_session', interaction: 'fedgate_oidc_interaction', resume: 'fedgate_oidc_resume' },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: { openid: ['sub'], sid: null, auth_time: null, acr: null, ...Object.fromEntries(Object.entries(claims.byScope).map(([s, names]) => [s, [...names]])) },
+    scopes: ['openid', 'offline_access', ...Object.keys(claims.byScope)],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) => createHmac('sha256', secrets.pairwiseSalt).update(`${client.clientId}\n${accountId}`).digest('base64url'),
+    sectorIdentifierUriValidate: () => false,
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' || clients.get(client.clientId)?.requirePkce !== false },
+    responseTypes: ['code', 'none'],
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client introspects its own tokens; a confidential one (a resource server) any.
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const xsrf = /name="xsrf" value="([^"]*)"/.exec(form)?.[1] ?? '';
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = deps.pages(ctx, 'oidc-logout', {
+            action: ctx.oidc.urlFor('end_session_confirm'), xsrf,
+            applicationName: client ? clients.get(client.clientId)?.displayName ?? client.clientId : undefined,
+          });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = deps.pages(ctx, 'signed-out', {});
+        },
+      },
+      backchannelLogout: { enabled: true },
+    },
+    interactions: {
+      policy: interactionPolicyWithSso({ pipeline: deps.pipeline, cookie: deps.cookie, accounts }),
+      url: (_ctx, interaction) => `${mountPath}${interactionPath(interaction.uid)}`,
+    },
+    loadExistingGrant,
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: seconds(ttl.accessToken),
+      IdToken: seconds(ttl.idToken),
+      RefreshToken: seconds(ttl.refreshToken),
+      AuthorizationCode: seconds(ttl.authorizationCode),
+      ClientCredentials: seconds(ttl.clientCredentials),
+      DeviceCode: seconds(ttl.deviceCode),
+      Interaction: seconds(config.signIn.pendingLifetime),
+      Session: seconds(Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime)),
+      Grant: seconds(Math.max(ttl.refreshToken, config.session.lifetime)),
+    },
+    renderError: async (ctx, out, error) => {
+      expressRequest(ctx).log.warn({ error: out.error, detail: out.error_description, err: error instanceof Error ? error.message : undefined }, 'oidc: error page');
+      if (ctx.status < 400) ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = deps.pages(ctx, 'error', { message: errorMessage(ctx, out.error, out.error_description), code: out.error });
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = config.server.trustProxy !== false;
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => log.error({ err }, 'oidc: server error'));
+
+  // Signing out through OpenID Connect (the sign-out page's "Sign out") ends fedgate's session
+  // too, and with it every protocol's single sign-on. The provider's own logout on an account
+  // switch (a form post back to the authorization) is not a sign-out of fedgate.
+  provider.use(async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout) return;
+    const destination = ctx.response.get('location');
+    if (destination.startsWith(`${issuer}/auth/`)) return;
+    const req = expressRequest(ctx as KoaContextWithOIDC);
+    await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), oidc.client?.clientId ?? 'oidc');
+    deps.cookie.clear(req.res!);
+  });
+
+  const router = Router();
+  router.use(interactionRoutes({
+    provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
+  }));
+  router.use(provider.callback());
+  return { mountPath, router, provider };
+}

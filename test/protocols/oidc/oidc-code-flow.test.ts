@@ -1,0 +1,54 @@
+import * as client from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { ALICE, Browser, discover, signInWithCode, SPA, startOidcApp, WEB_APP } from './oidc-harness.js';
+
+describe('OpenID Connect: discovery and the authorization code flow', () => {
+  it('discovery: issuer {baseUrl}/oidc with the endpoints, algorithms and scopes fedgate serves', async () => {
+    const app = await startOidcApp();
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const meta = config.serverMetadata();
+    expect(meta.issuer).toBe(app.issuer);
+    expect(meta.authorization_endpoint).toBe(`${app.issuer}/auth`);
+    expect(meta.code_challenge_methods_supported).toEqual(['S256']);
+    expect(meta.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
+    expect(meta.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'offline_access', 'groups']));
+    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']));
+    for (const endpoint of ['introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint', 'userinfo_endpoint', 'device_authorization_endpoint'] as const) {
+      expect(meta[endpoint]).toMatch(new RegExp(`^${app.issuer}/`));
+    }
+    const jwks = await (await fetch(meta.jwks_uri!)).json() as { keys: { kty: string; alg: string; d?: string }[] };
+    expect(jwks.keys.map((k) => k.alg)).toEqual(expect.arrayContaining(['RS256', 'ES256']));
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+  });
+
+  it('code + PKCE: the form signs alice in; openid-client checks state, nonce, PKCE and the RS256 ID token (pairwise sub)', async () => {
+    const app = await startOidcApp();
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const browser = new Browser(app.baseUrl);
+    const { tokens, callback } = await signInWithCode(app, browser, config, WEB_APP.redirect);
+    expect(callback.origin + callback.pathname).toBe(WEB_APP.redirect);
+    expect(callback.searchParams.get('iss')).toBe(app.issuer);
+    const claims = tokens.claims()!;
+    expect(claims.iss).toBe(app.issuer);
+    expect(claims.aud).toBe(WEB_APP.client_id);
+    expect(claims.sub).not.toBe('a1b2c3d4-e5f6-4789-9abc-def012345678');
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+    expect(userinfo).toMatchObject({ sub: claims.sub, name: 'Alice Anders', given_name: 'Alice', family_name: 'Anders', email: ALICE.login, preferred_username: ALICE.login });
+    expect(app.t.audits('signin.success')).toHaveLength(1);
+  });
+
+  it('ES256: a client registered for ES256 gets an ES256 ID token openid-client verifies; its sub differs from another client', async () => {
+    const app = await startOidcApp();
+    const browser = new Browser(app.baseUrl);
+    const web = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const first = await signInWithCode(app, browser, web, WEB_APP.redirect);
+    const spa = await discover(app, SPA.client_id, undefined, { id_token_signed_response_alg: 'ES256' });
+    const { tokens } = await signInWithCode(app, browser, spa, SPA.redirect);
+    const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { alg: string; kid: string };
+    expect(header.alg).toBe('ES256');
+    expect(header.kid).toBe(app.t.services.keys.ec.kid);
+    expect(tokens.claims()!.sub).not.toBe(first.tokens.claims()!.sub);
+    // One sign-in for both: the second application was answered from the session.
+    expect(app.t.audits('signin.success')).toHaveLength(1);
+  });
+});
