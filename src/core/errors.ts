@@ -13,6 +13,7 @@ export type IdpErrorCode =
   | 'unregistered_reply_url'
   | 'unsupported_request'
   | 'directory_unavailable'
+  | 'service_busy'
   | 'configuration'
   | 'internal';
 
@@ -26,6 +27,7 @@ const STATUS: Record<IdpErrorCode, number> = {
   unregistered_reply_url: 400,
   unsupported_request: 400,
   directory_unavailable: 503,
+  service_busy: 503,
   configuration: 500,
   internal: 500,
 };

@@ -35,3 +35,20 @@ describe('memory store', () => {
     expect(await store.get('k')).toBeUndefined();
   });
 });
+
+describe('memory store ceiling', () => {
+  it('refuses new values past maxBytes with a 503 "busy" (after dropping what expired), and frees space on delete and take', async () => {
+    let t = 0;
+    const store = createMemoryStore({ maxBytes: 100, now: () => t });
+    await store.set('a', 'x'.repeat(40), 1000);
+    await store.set('b', 'x'.repeat(40), 10);
+    await expect(store.set('c', 'x'.repeat(40), 1000)).rejects.toMatchObject({ code: 'service_busy', status: 503 });
+    t = 20; // b expired: its space comes back
+    await store.set('c', 'x'.repeat(40), 1000);
+    await store.delete('a');
+    await store.set('d', 'x'.repeat(40), 1000);
+    expect(await store.take('c')).toBe('x'.repeat(40));
+    await store.set('e', 'x'.repeat(40), 1000);
+    await store.close();
+  });
+});
