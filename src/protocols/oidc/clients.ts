@@ -19,7 +19,7 @@ export function clientMetadataOf(rp: OidcRelyingPartyConfig, config: OidcConfig)
     token_endpoint_auth_method: rp.tokenEndpointAuthMethod,
     ...(rp.jwks ? { jwks: rp.jwks as unknown as JWKS } : {}),
     id_token_signed_response_alg: rp.idTokenSignedResponseAlg,
-    scope: rp.scopes.join(' '),
+    ...(rp.scopes.length > 0 ? { scope: rp.scopes.join(' ') } : {}),
     subject_type: subjectType,
     // Pairwise subjects here are per client (pairwiseIdentifier hashes the client_id), so the
     // sector only has to satisfy oidc-provider's check when redirect URIs span hosts; it is never fetched.

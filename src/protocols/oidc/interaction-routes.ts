@@ -101,6 +101,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
       if (started.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(started.pending.id)}`);
       return finish(req, res, { error: 'login_required', error_description: 'End-User authentication is required' }, false);
     }
+    if (interaction.prompt.name === 'consent' && client.firstParty) return grantMissing(req, res, interaction);
     if (interaction.prompt.name === 'consent') {
       const principal = interaction.session?.accountId ? await deps.accounts.principal(interaction.session.accountId) : undefined;
       const missing = interaction.prompt.details.missingOIDCScope;
@@ -134,6 +135,13 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (formParam(req, 'decision') !== 'allow') {
       return finish(req, res, { error: 'access_denied', error_description: 'End-User denied consent' }, true);
     }
+    return grantMissing(req, res, interaction);
+  });
+
+  /** Consent given (or not needed, for a first-party client): the grant gains what the prompt found missing. */
+  const grantMissing = async (req: Request, res: Response, interaction: Awaited<ReturnType<typeof details>>) => {
+    const accountId = interaction.session?.accountId;
+    if (!accountId) throw expired('consent without a signed-in account');
     const clientId = String(interaction.params.client_id);
     const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined) ?? new provider.Grant({ accountId, clientId });
     const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = interaction.prompt.details as {
@@ -143,7 +151,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
     for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
     return finish(req, res, { consent: { grantId: await grant.save() } }, true);
-  });
+  };
 
   return router;
 }
