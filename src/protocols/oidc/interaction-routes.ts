@@ -11,6 +11,7 @@ import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { AccountCache } from './accounts.js';
+import { loginOf } from './sso-check.js';
 
 /**
  * oidc-provider's interactions, answered by fedgate: the login prompt is a sign-in through THE
@@ -71,13 +72,8 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
 
   const signedIn = async (req: Request, res: Response, principal: Principal) => {
     const accountId = await deps.accounts.remember(principal);
-    await finish(req, res, { login: {
-      accountId,
-      ts: Math.floor(Date.parse(principal.authentication.instant) / 1000),
-      amr: [principal.authentication.kind === 'kerberos' ? 'wia' : 'pwd'],
-      // The provider's session cookie lasts as long as the browser, as fedgate's own does.
-      remember: false,
-    } }, false);
+    // The provider's session cookie lasts as long as the browser, as fedgate's own does.
+    await finish(req, res, { login: { ...loginOf(accountId, principal), remember: false } }, false);
   };
 
   router.get('/interaction/:uid', async (req, res) => {

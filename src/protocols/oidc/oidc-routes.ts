@@ -139,7 +139,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
       backchannelLogout: { enabled: true },
     },
     interactions: {
-      policy: interactionPolicyWithSso({ pipeline: deps.pipeline, cookie: deps.cookie, accounts }),
+      policy: interactionPolicyWithSso({ pipeline: deps.pipeline, cookie: deps.cookie, accounts, loadExistingGrant }),
       url: (_ctx, interaction) => `${mountPath}${interactionPath(interaction.uid)}`,
     },
     loadExistingGrant,

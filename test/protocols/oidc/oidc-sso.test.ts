@@ -74,6 +74,24 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(app.t.audits('sso.reused').map((e) => e.application)).toContain(WEB_APP.client_id);
   });
 
+  it('cross-protocol SSO is silent: after a WS-Fed sign-in, prompt=none gets a code (ID token auth_time = the WS-Fed sign-in)', async () => {
+    const app = await withWsfed();
+    const browser = new Browser(app.baseUrl);
+    const before = Math.floor(Date.now() / 1000);
+    await submitLogin(browser, await browser.follow(WSFED_SIGNIN), ALICE);
+    const after = Math.ceil(Date.now() / 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const start = await authorizationRequest(config, WEB_APP.redirect, { prompt: 'none', max_age: '600' });
+    const step = await browser.follow(start.url.href);
+    expect(step.left?.searchParams.get('error')).toBeNull();
+    const tokens = await redeem(config, start, step.left!);
+    expect(tokens.claims()!.auth_time).toBeGreaterThanOrEqual(before);
+    expect(tokens.claims()!.auth_time).toBeLessThanOrEqual(after);
+    const info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(info.email).toBe(ALICE.login);
+  });
+
   it('sign-out through WS-Fed ends OIDC single sign-on: prompt=none then gets login_required', async () => {
     const app = await withWsfed();
     const browser = new Browser(app.baseUrl);
