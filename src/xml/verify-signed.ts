@@ -389,7 +389,7 @@ export function verifyRedirectBindingSignature(
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signatureBase64)) reject('redirect-malformed', 'Signature is not base64');
   const signatureBytes = Buffer.from(signatureBase64, 'base64');
 
-  const index = trusted.findIndex((c) => c.publicKey.asymmetricKeyType === 'rsa' && verifyWithKey(hash, octets, c.publicKey, signatureBytes));
+  const index = trusted.findIndex((c) => c.publicKey.asymmetricKeyType === 'rsa' && verifiesQuietly(hash, octets, c, signatureBytes));
   const certificate = trusted[index];
   if (!certificate) return reject('signature-invalid', 'no trusted certificate verified the query signature');
   const relayState = values.get('RelayState');
@@ -401,6 +401,15 @@ export function verifyRedirectBindingSignature(
     certificate,
     certificateIndex: index,
   };
+}
+
+/** node:crypto's RSA verify; a signature it cannot even decode is just a bad signature here. */
+function verifiesQuietly(hash: string, octets: Buffer, certificate: X509Certificate, signature: Buffer): boolean {
+  try {
+    return verifyWithKey(hash, octets, certificate.publicKey, signature);
+  } catch {
+    return false;
+  }
 }
 
 /** application/x-www-form-urlencoded value decoding; a malformed escape is refused, not guessed at. */

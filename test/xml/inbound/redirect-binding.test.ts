@@ -119,6 +119,11 @@ describe('verifyRedirectBindingSignature: refusals', () => {
     expect(reasonOf(redirectQuery({ key: otherKey }))).toBe('signature-invalid');
   });
 
+  it('a truncated or empty signature -> signature-invalid, never a crash', () => {
+    expect(reasonOf(redirectQuery().replace(/Signature=[^&]*/, 'Signature=AAAA'))).toBe('signature-invalid');
+    expect(reasonOf(redirectQuery().replace(/Signature=[^&]*/, 'Signature='))).toBe('redirect-malformed');
+  });
+
   it('no Signature or no SigAlg -> redirect-unsigned', () => {
     expect(reasonOf(redirectQuery().replace(/&Signature=[^&]*/, ''))).toBe('redirect-unsigned');
     expect(reasonOf(redirectQuery().replace(/&SigAlg=[^&]*/, ''))).toBe('redirect-unsigned');

@@ -364,6 +364,18 @@ describe('verifySignedElement: refusals', () => {
     expect(reasonOf(signedAuthnRequest(), { idAttribute: 'AssertionID' })).toBe('missing-id');
   });
 
+  it('a namespace URI multiplied by exc-c14n on many siblings (canonical-form amplification) -> too-large, before canonicalising', () => {
+    const uri = `urn:${'x'.repeat(60_000)}`;
+    const siblings = '<p:a/>'.repeat(25_000);
+    const xml = signedAuthnRequest()
+      .replace('<samlp:AuthnRequest ', `<samlp:AuthnRequest xmlns:p="${uri}" `)
+      .replace('<samlp:NameIDPolicy ', `<samlp:Extensions>${siblings}</samlp:Extensions><samlp:NameIDPolicy `);
+    expect(xml.length).toBeLessThan(256 * 1024);
+    const started = Date.now();
+    expect(reasonOf(xml)).toBe('too-large');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('refuses a document that did not come from parseXml (one way in)', () => {
     const doc = new DOMParser().parseFromString(signedAuthnRequest(), 'text/xml');
     expect(() => verifySignedElement(doc, BASE)).toThrow(/not parsed by parseXml/);
