@@ -260,6 +260,41 @@ describe('verifySignedElement: signature wrapping (XSW1-XSW8)', () => {
   });
 });
 
+describe('verifySignedElement: wrapping a signed AuthnRequest', () => {
+  /** An evil AuthnRequest (ACS of the attacker) whose Extensions hide the genuine signed one. */
+  function wrapped(evilId: string, moveSignature: boolean): string {
+    const doc = dom(signedAuthnRequest());
+    const original = doc.documentElement as Element;
+    const evil = clone(original);
+    evil.setAttribute('ID', evilId);
+    evil.setAttribute('AssertionConsumerServiceURL', 'https://evil.example/acs');
+    const signature = ownSignature(evil);
+    evil.removeChild(signature);
+    const extensions = doc.createElementNS(SAMLP, 'samlp:Extensions');
+    extensions.appendChild(moveSignature ? withoutOwnSignature(original) : original.cloneNode(true));
+    if (moveSignature) evil.insertBefore(signature, first(evil, SAMLP, 'NameIDPolicy'));
+    evil.insertBefore(extensions, first(evil, SAMLP, 'NameIDPolicy'));
+    doc.replaceChild(evil, original);
+    return text(doc);
+  }
+
+  it('evil root without a Signature, the signed original inside Extensions -> signature-missing', () => {
+    expect(reasonOf(wrapped('_evil', false), { expectedRootNames: [AUTHN_REQUEST] })).toBe('signature-missing');
+  });
+
+  it('evil root carrying the original Signature, the original (unsigned) in Extensions -> reference-uri; same ID -> duplicate-id', () => {
+    expect(reasonOf(wrapped('_evil', true))).toBe('reference-uri');
+    expect(reasonOf(wrapped(AUTHN_REQUEST_ID, true))).toBe('duplicate-id');
+  });
+
+  it('verifying the hidden original returns the original ACS, never the wrapper\'s', () => {
+    const doc = parseXml(wrapped('_evil', false));
+    const hidden = first(first(doc, SAMLP, 'Extensions'), SAMLP, 'AuthnRequest');
+    const result = verifySignedElement(doc, { ...BASE, element: hidden });
+    expect(result.element.getAttribute('AssertionConsumerServiceURL')).toBe('https://sp.example.test/acs');
+  });
+});
+
 describe('verifySignedElement: refusals', () => {
   it('signature stripped -> signature-missing', () => {
     const doc = dom(signedAuthnRequest());
