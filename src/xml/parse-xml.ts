@@ -15,7 +15,7 @@
  * sees that same DOM, so no two readers disagree about it.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
-import { reject, XmlRejectedError } from './xml-rejected-error.js';
+import { reject, XmlRejectedError, type XmlRejectionReason } from './xml-rejected-error.js';
 
 export { XmlRejectedError, type XmlRejectionReason } from './xml-rejected-error.js';
 
@@ -70,18 +70,29 @@ export function parseXml(input: string | Buffer, limits: XmlLimits = {}): Docume
   try {
     doc = new DOMParser({
       locator: false,
-      onError: (level, message) => { throw new XmlRejectedError('not-well-formed', `${level}: ${message}`); },
+      onError: (level, message) => { throw new XmlRejectedError(reasonForParserMessage(message), `${level}: ${message}`); },
     }).parseFromString(text, 'text/xml');
   } catch (err) {
     if (err instanceof XmlRejectedError) throw err;
     // xmldom wraps what onError throws (and its own fatal errors) in a ParseError.
     const cause = err instanceof Error ? (err.cause instanceof XmlRejectedError ? err.cause : undefined) : undefined;
     if (cause) throw cause;
-    reject('not-well-formed', err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    reject(reasonForParserMessage(message), message);
   }
   checkTree(doc, max);
   parsedHere.add(doc);
   return doc;
+}
+
+/**
+ * A more precise reason for some of xmldom's messages (for the audit log); anything unrecognised,
+ * including a reworded message in a later xmldom, is still refused as not-well-formed.
+ */
+function reasonForParserMessage(message: string): XmlRejectionReason {
+  if (/Only one element can be added|missing root element/i.test(message)) return 'not-one-root';
+  if (/Extra content at the end of the document|outside root element/i.test(message)) return 'content-outside-root';
+  return 'not-well-formed';
 }
 
 function decode(input: string | Buffer, maxBytes: number): string {

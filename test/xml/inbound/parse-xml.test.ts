@@ -18,16 +18,16 @@ const EXPECTED: Readonly<Record<string, XmlRejectionReason>> = {
   'attlist-default-id.xml': 'doctype',
   'processing-instruction-stylesheet.xml': 'processing-instruction',
   'processing-instruction-inside.xml': 'processing-instruction',
-  'two-roots.xml': 'not-well-formed',
-  'trailing-junk.xml': 'not-well-formed',
-  'leading-text.xml': 'not-well-formed',
+  'two-roots.xml': 'not-one-root',
+  'trailing-junk.xml': 'content-outside-root',
+  'leading-text.xml': 'content-outside-root',
   'undefined-entity.xml': 'not-well-formed',
   'invalid-character-reference.xml': 'invalid-character',
   'encoding-latin1.xml': 'not-utf8',
   'invalid-utf8.xml': 'not-utf8',
   'utf16-bom.xml': 'not-utf8',
   'unbound-prefix.xml': 'not-well-formed',
-  'empty.xml': 'not-well-formed',
+  'empty.xml': 'not-one-root',
   'deep-nesting.xml': 'too-deep',
   'many-attributes.xml': 'too-many-attributes',
 };
@@ -92,10 +92,11 @@ describe('parseXml: refusals', () => {
   });
 
   it('no root, whitespace only, or a root followed by another -> refused', () => {
-    expect(reasonOf('')).toBe('not-well-formed');
-    expect(reasonOf('   \n')).toBe('not-well-formed');
-    expect(reasonOf('<a/><b/>')).toBe('not-well-formed');
-    expect(reasonOf('<a/><!-- c --><b/>')).toBe('not-well-formed');
+    expect(reasonOf('')).toBe('not-one-root');
+    expect(reasonOf('   \n')).toBe('not-one-root');
+    expect(reasonOf('<a/><b/>')).toBe('not-one-root');
+    expect(reasonOf('<a/><!-- c --><b/>')).toBe('not-one-root');
+    expect(reasonOf('<a/>x')).toBe('content-outside-root');
   });
 
   it('<!DOCTYPE or <!ENTITY inside a comment or CDATA is refused too (no context-sensitive scanning)', () => {
