@@ -223,7 +223,10 @@ function readSignature(signature: Element, id: string, options: VerifySignedOpti
   const parts = structureChildren(signature);
   const keyInfo = parts[2];
   expectShape(parts, keyInfo ? ['SignedInfo', 'SignatureValue', 'KeyInfo'] : ['SignedInfo', 'SignatureValue'], 'Signature');
-  const [signedInfo] = parts as [Element, Element];
+  const [signedInfo, signatureValue] = parts as [Element, Element];
+  // xml-crypto finds SignatureValue, like the algorithms, as the first descendant of that local name
+  // in any namespace: nothing may nest inside the value elements for it to find instead.
+  expectShape(childElements(signatureValue), [], 'SignatureValue');
 
   const info = structureChildren(signedInfo);
   const [c14n, method] = info;
@@ -244,7 +247,8 @@ function readSignature(signature: Element, id: string, options: VerifySignedOpti
   if (reference.getAttribute('URI') !== `#${id}`) reject('reference-uri', `the Reference does not point at #${id}`);
   const refParts = structureChildren(reference);
   expectShape(refParts, ['Transforms', 'DigestMethod', 'DigestValue'], 'Reference');
-  const [transforms, digestMethod] = refParts as [Element, Element, Element];
+  const [transforms, digestMethod, digestValue] = refParts as [Element, Element, Element];
+  expectShape(childElements(digestValue), [], 'DigestValue');
   checkTransforms(structureChildren(transforms));
   const digestAlgorithm = algorithmOf(digestMethod);
   if (!options.allowedDigestAlgorithms.includes(digestAlgorithm)) reject('digest-algorithm-not-allowed', `DigestMethod ${digestAlgorithm}`);

@@ -373,6 +373,13 @@ describe('verifySignedElement: refusals', () => {
     expect(reasonOf(xml)).toBe('canonicalization-not-allowed');
   });
 
+  it('an element hidden inside DigestValue or SignatureValue -> signature-malformed', () => {
+    for (const name of ['DigestValue', 'SignatureValue']) {
+      const xml = signedAuthnRequest().replace(`</ds:${name}>`, `<x:SignatureValue xmlns:x="urn:x">AAAA</x:SignatureValue></ds:${name}>`);
+      expect(reasonOf(xml), name).toBe('signature-malformed');
+    }
+  });
+
   it('two Signatures directly inside the element -> signature-multiple', () => {
     const doc = dom(signedAuthnRequest());
     const root = doc.documentElement as Element;
