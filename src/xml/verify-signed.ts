@@ -22,7 +22,7 @@ import { verify as verifyWithKey, X509Certificate } from 'node:crypto';
 import { XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { IdpError } from '../core/errors.js';
-import { ENVELOPED_SIGNATURE, EXC_C14N, XMLDSIG_NS } from './enveloped-signature.js';
+import { ENVELOPED_SIGNATURE, EXC_C14N, SIGNATURE_ALGORITHMS, XMLDSIG_NS } from './enveloped-signature.js';
 import { DEFAULT_XML_LIMITS, isHardenedDocument, parseXml } from './parse-xml.js';
 import { reject } from './xml-rejected-error.js';
 
@@ -62,13 +62,13 @@ export interface VerifiedElement {
   readonly digestAlgorithm: string;
 }
 
-/** Algorithm URIs as signers write them (http:// forms). */
+/** Algorithm URIs as signers write them (http:// forms); the SHA-1/SHA-256 ones are those we sign with. */
 export const XMLDSIG_ALGORITHMS = {
-  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
-  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  rsaSha1: SIGNATURE_ALGORITHMS['rsa-sha1'].signatureMethod,
+  rsaSha256: SIGNATURE_ALGORITHMS['rsa-sha256'].signatureMethod,
   rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
-  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha1: SIGNATURE_ALGORITHMS['rsa-sha1'].digestMethod,
+  sha256: SIGNATURE_ALGORITHMS['rsa-sha256'].digestMethod,
   sha512: 'http://www.w3.org/2001/04/xmlenc#sha512',
 } as const;
 
