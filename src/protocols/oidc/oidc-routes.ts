@@ -15,6 +15,7 @@ import { createAccountCache, scopeClaims } from './accounts.js';
 import { clientMetadataOf } from './clients.js';
 import { interactionPath, interactionRoutes } from './interaction-routes.js';
 import type { ProviderPage } from './provider-pages.js';
+import { providerPageHooks } from './provider-page-hooks.js';
 import { loadProviderSecrets } from './provider-secrets.js';
 import { expressRequest, interactionPolicyWithSso } from './sso-check.js';
 import { createStateAdapterClass } from './state-adapter.js';
@@ -89,6 +90,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     return grant;
   };
 
+  const pageHooks = providerPageHooks(deps.pages, clients);
   const configuration: Configuration = {
     adapter: createStateAdapterClass(deps.store),
     clients: rps.map((rp) => clientMetadataOf(rp, config.oidc)),
@@ -112,7 +114,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      deviceFlow: { enabled: true },
+      deviceFlow: { enabled: true, ...pageHooks.deviceFlow },
       introspection: {
         enabled: true,
         // A client introspects its own tokens; a confidential one (a resource server) any.
@@ -120,22 +122,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
       },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource: async (ctx, form) => {
-          const xsrf = /name="xsrf" value="([^"]*)"/.exec(form)?.[1] ?? '';
-          const client = ctx.oidc.client;
-          ctx.type = 'html';
-          ctx.body = deps.pages(ctx, 'oidc-logout', {
-            action: ctx.oidc.urlFor('end_session_confirm'), xsrf,
-            applicationName: client ? clients.get(client.clientId)?.displayName ?? client.clientId : undefined,
-          });
-        },
-        postLogoutSuccessSource: async (ctx) => {
-          ctx.type = 'html';
-          ctx.body = deps.pages(ctx, 'signed-out', {});
-        },
-      },
+      rpInitiatedLogout: { enabled: true, ...pageHooks.rpInitiatedLogout },
       backchannelLogout: { enabled: true },
     },
     interactions: {
@@ -143,6 +130,13 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
       url: (_ctx, interaction) => `${mountPath}${interactionPath(interaction.uid)}`,
     },
     loadExistingGrant,
+    // Every URL the provider fetches is configured here (back-channel logout URIs; request_uri,
+    // jwks_uri and sector fetches are off), so oidc-provider's block of private and loopback
+    // addresses would only stop back-channel logout to applications inside the network.
+    fetch: (url, options) => {
+      const { dispatcher: _ssrfGuard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
     rotateRefreshToken: true,
     ttl: {
       AccessToken: seconds(ttl.accessToken),
@@ -166,6 +160,8 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   const provider = new Provider(issuer, configuration);
   provider.proxy = config.server.trustProxy !== false;
   provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => log.error({ err }, 'oidc: server error'));
+  provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) =>
+    log.warn({ client: client.clientId, err: err.message }, 'oidc: back-channel logout failed'));
 
   // Signing out through OpenID Connect (the sign-out page's "Sign out") ends fedgate's session
   // too, and with it every protocol's single sign-on. The provider's own logout on an account
