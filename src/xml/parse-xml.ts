@@ -57,7 +57,12 @@ export function isHardenedDocument(doc: Document): boolean {
  * Buffer must be UTF-8 (a UTF-8 byte order mark is allowed and dropped).
  */
 export function parseXml(input: string | Buffer, limits: XmlLimits = {}): Document {
-  const max = { ...DEFAULT_XML_LIMITS, ...limits };
+  // Not a spread: an explicit `undefined` in `limits` must not switch a limit off.
+  const max: Required<XmlLimits> = {
+    maxBytes: limits.maxBytes ?? DEFAULT_XML_LIMITS.maxBytes,
+    maxDepth: limits.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
+    maxAttributes: limits.maxAttributes ?? DEFAULT_XML_LIMITS.maxAttributes,
+  };
   const text = decode(input, max.maxBytes);
   const body = checkProlog(text);
   if (MARKUP_DECLARATION.test(body)) {

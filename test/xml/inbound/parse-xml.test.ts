@@ -67,6 +67,8 @@ describe('parseXml: refusals', () => {
     // 100k three-byte characters: 100k UTF-16 units but 300 KiB of UTF-8.
     expect(reasonOf(`<r>${'€'.repeat(100_000)}</r>`)).toBe('too-large');
     expect(reasonOf(big, { maxBytes: 512 * 1024 })).toBe('accepted');
+    // An explicit undefined keeps the default rather than lifting the limit.
+    expect(reasonOf(big, { maxBytes: undefined, maxDepth: undefined, maxAttributes: undefined })).toBe('too-large');
   });
 
   it('deep nesting -> too-deep at the limit + 1, without exhausting the stack on huge depths', () => {
