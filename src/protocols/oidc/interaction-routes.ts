@@ -62,18 +62,28 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     return interaction;
   };
 
-  const finish = async (req: Request, res: Response, result: InteractionResults, merge: boolean) => {
+  /**
+   * Back to the authorization endpoint. After a form post (the sign-in form, the consent page)
+   * not by redirect: browsers hold every redirect of a form's navigation to the page's CSP
+   * form-action ('self'), and the last one goes to the application. A page that moves on by
+   * itself (Refresh) starts a navigation of its own.
+   */
+  const finish = async (req: Request, res: Response, result: InteractionResults, merge: boolean, afterForm = false) => {
+    let url: string;
     try {
-      await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: merge });
+      url = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: merge });
     } catch (err) {
       throw expired(`oidc interaction finish: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (!afterForm) return res.redirect(303, url);
+    res.set('Refresh', `0; url=${url}`);
+    deps.render(req, res, 'oidc-continue', { url });
   };
 
-  const signedIn = async (req: Request, res: Response, principal: Principal) => {
+  const signedIn = async (req: Request, res: Response, principal: Principal, afterForm: boolean) => {
     const accountId = await deps.accounts.remember(principal);
     // The provider's session cookie lasts as long as the browser, as fedgate's own does.
-    await finish(req, res, { login: { ...loginOf(accountId, principal), remember: false } }, false);
+    await finish(req, res, { login: { ...loginOf(accountId, principal), remember: false } }, false, afterForm);
   };
 
   router.get('/interaction/:uid', async (req, res) => {
@@ -93,11 +103,11 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
         loginHint,
         protocolState: state,
       }, deps.cookie.read(req), requestContext(req));
-      if (started.kind === 'signed-in') return signedIn(req, res, started.principal);
+      if (started.kind === 'signed-in') return signedIn(req, res, started.principal, false);
       if (started.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(started.pending.id)}`);
       return finish(req, res, { error: 'login_required', error_description: 'End-User authentication is required' }, false);
     }
-    if (interaction.prompt.name === 'consent' && client.firstParty) return grantMissing(req, res, interaction);
+    if (interaction.prompt.name === 'consent' && client.firstParty) return grantMissing(req, res, interaction, false);
     if (interaction.prompt.name === 'consent') {
       const principal = interaction.session?.accountId ? await deps.accounts.principal(interaction.session.accountId) : undefined;
       const missing = interaction.prompt.details.missingOIDCScope;
@@ -120,7 +130,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (!done || state?.protocol !== 'oidc' || state.uid !== interaction.uid || interaction.prompt.name !== 'login') {
       throw expired('oidc resume without a completed pending sign-in for this interaction');
     }
-    await signedIn(req, res, done.principal);
+    await signedIn(req, res, done.principal, true);
   });
 
   router.post('/interaction/:uid/consent', async (req, res) => {
@@ -129,13 +139,13 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const accountId = interaction.session?.accountId;
     if (interaction.prompt.name !== 'consent' || !accountId) throw expired('consent without a consent prompt');
     if (formParam(req, 'decision') !== 'allow') {
-      return finish(req, res, { error: 'access_denied', error_description: 'End-User denied consent' }, true);
+      return finish(req, res, { error: 'access_denied', error_description: 'End-User denied consent' }, true, true);
     }
-    return grantMissing(req, res, interaction);
+    return grantMissing(req, res, interaction, true);
   });
 
   /** Consent given (or not needed, for a first-party client): the grant gains what the prompt found missing. */
-  const grantMissing = async (req: Request, res: Response, interaction: Awaited<ReturnType<typeof details>>) => {
+  const grantMissing = async (req: Request, res: Response, interaction: Awaited<ReturnType<typeof details>>, afterForm: boolean) => {
     const accountId = interaction.session?.accountId;
     if (!accountId) throw expired('consent without a signed-in account');
     const clientId = String(interaction.params.client_id);
@@ -146,7 +156,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
     if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
     for (const [resource, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
-    return finish(req, res, { consent: { grantId: await grant.save() } }, true);
+    return finish(req, res, { consent: { grantId: await grant.save() } }, true, afterForm);
   };
 
   return router;

@@ -15,7 +15,7 @@ import { createAccountCache, scopeClaims } from './accounts.js';
 import { clientMetadataOf } from './clients.js';
 import { interactionPath, interactionRoutes } from './interaction-routes.js';
 import type { ProviderPage } from './provider-pages.js';
-import { providerPageHooks } from './provider-page-hooks.js';
+import { allowFormTarget, providerPageHooks } from './provider-page-hooks.js';
 import { loadProviderSecrets } from './provider-secrets.js';
 import { expressRequest, interactionPolicyWithSso } from './sso-check.js';
 import { createStateAdapterClass } from './state-adapter.js';
@@ -169,7 +169,16 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   provider.use(async (ctx, next) => {
     await next();
     const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+    // response_mode=form_post: the page posts to the (checked) redirect URI.
+    const redirectUri = oidc?.params?.redirect_uri;
+    if ((oidc?.route === 'authorization' || oidc?.route === 'resume') && oidc.params?.response_mode === 'form_post' && ctx.status === 200
+      && typeof redirectUri === 'string' && oidc.client?.redirectUriAllowed(redirectUri)) {
+      allowFormTarget(ctx as KoaContextWithOIDC, redirectUri);
+    }
     if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout) return;
+    // Only a sign-out the person confirmed on fedgate's page (shown when the provider's session
+    // names an account): the page-less logout of an empty session is anyone's to trigger.
+    if (!oidc.session?.accountId) return;
     const destination = ctx.response.get('location');
     if (destination.startsWith(`${issuer}/auth/`)) return;
     const req = expressRequest(ctx as KoaContextWithOIDC);

@@ -9,6 +9,13 @@ import type { ProviderPage } from './provider-pages.js';
  */
 type Features = NonNullable<Configuration['features']>;
 
+/** Adds a URL to the response's CSP form-action (helmet's policy, set before the provider ran). */
+export function allowFormTarget(ctx: KoaContextWithOIDC, url: string): void {
+  const csp = ctx.response.get('content-security-policy');
+  if (!csp || /[\s;,']/.test(url)) return;
+  ctx.set('content-security-policy', csp.replace(/form-action ([^;]*)/, (_m, sources: string) => `form-action ${sources} ${url}`));
+}
+
 const field = (form: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(form)?.[1] ?? '';
 const action = (form: string) => /action="([^"]*)"/.exec(form)?.[1] ?? '';
 
@@ -23,7 +30,13 @@ export function providerPageHooks(pages: ProviderPage, clients: ReadonlyMap<stri
   };
 
   const rpInitiatedLogout: Pick<NonNullable<Features['rpInitiatedLogout']>, 'logoutSource' | 'postLogoutSuccessSource'> = {
-    logoutSource: async (ctx, form) => html(ctx, 'oidc-logout', { action: action(form), xsrf: field(form, 'xsrf'), applicationName: applicationName(ctx) }),
+    logoutSource: async (ctx, form) => {
+      // The confirmation redirects to the (registered, already checked) post-logout URI: browsers
+      // hold that redirect to this page's form-action.
+      const back = ctx.oidc.params?.post_logout_redirect_uri;
+      if (typeof back === 'string') allowFormTarget(ctx, back);
+      html(ctx, 'oidc-logout', { action: action(form), xsrf: field(form, 'xsrf'), applicationName: applicationName(ctx) });
+    },
     postLogoutSuccessSource: async (ctx) => html(ctx, 'signed-out', {}),
   };
 

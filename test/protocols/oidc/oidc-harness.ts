@@ -79,7 +79,7 @@ export class Browser {
    * Follows redirects (and oidc-provider's auto-submitted forms) from `url` while they stay on
    * fedgate. Ends at a redirect elsewhere ({ left: URL }) or a page ({ page: Response, html }).
    */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ left?: URL; page?: Response; html: string; url: string }> {
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ left?: URL; page?: Response; html: string; url: string; posted?: Record<string, string> }> {
     let res = await this.request(url, init);
     let current = new URL(url, this.baseUrl).href;
     for (let hops = 0; hops < 20; hops++) {
@@ -92,10 +92,21 @@ export class Browser {
         continue;
       }
       const html = await res.text();
+      // A page that moves on by itself (fedgate's continue page after a form).
+      const refresh = /^0;\s*url=(.+)$/i.exec(res.headers.get('refresh') ?? '');
+      if (res.status === 200 && refresh) {
+        const next = new URL(refresh[1]!, current);
+        if (next.origin !== new URL(this.baseUrl).origin) return { left: next, html, url: current };
+        current = next.href;
+        res = await this.request(current);
+        continue;
+      }
       const autopost = /<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(html);
       if (res.status === 200 && html.includes('document.forms[0].submit()') && autopost) {
         const fields = Object.fromEntries([...autopost[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]));
-        current = new URL(decode(autopost[1]!), current).href;
+        const target = new URL(decode(autopost[1]!), current);
+        if (target.origin !== new URL(this.baseUrl).origin) return { left: target, page: res, html, url: current, posted: fields };
+        current = target.href;
         res = await this.request(current, { form: fields });
         continue;
       }

@@ -149,6 +149,49 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(info.email).toBe(BOB.login);
   });
 
+  it('after the sign-in form, a page that moves on by itself (no redirect chain held to the form\'s CSP) returns to the application', async () => {
+    const app = await startOidcApp();
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const browser = new Browser(app.baseUrl);
+    const start = await authorizationRequest(config, WEB_APP.redirect);
+    const form = await browser.follow(start.url.href);
+    const posted = await browser.request('/login', { form: { pending: /name="pending" value="([^"]+)"/.exec(form.html)![1]!, csrf: /name="csrf" value="([^"]+)"/.exec(form.html)![1]!, UserName: ALICE.login, Password: ALICE.password } });
+    expect(posted.status).toBe(303);
+    const resumed = await browser.request(posted.headers.get('location')!);
+    expect(resumed.status).toBe(200);
+    expect(resumed.headers.get('refresh')).toMatch(new RegExp(`^0; url=${app.issuer}/auth/`));
+    expect(await resumed.text()).toContain('id="continue"');
+  });
+
+  it('response_mode=form_post: the response page may post to the registered redirect URI (CSP form-action) and nowhere else', async () => {
+    const app = await startOidcApp();
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const browser = new Browser(app.baseUrl);
+    await signInWithCode(app, browser, config, WEB_APP.redirect);
+    const start = await authorizationRequest(config, WEB_APP.redirect, { response_mode: 'form_post' });
+    const step = await browser.follow(start.url.href);
+    expect(step.left?.href).toBe(WEB_APP.redirect);
+    expect(step.posted?.state).toBe(start.state);
+    const csp = step.page!.headers.get('content-security-policy')!;
+    expect(csp).toMatch(new RegExp(`form-action 'self' ${WEB_APP.redirect}(;|$)`));
+    expect(csp).toMatch(/script-src 'self' 'sha256-/);
+  });
+
+  it('RP-initiated logout: the sign-out page\'s CSP lets its form end at the post-logout URI; a logout without a provider session does not end fedgate\'s', async () => {
+    const app = await withWsfed();
+    const browser = new Browser(app.baseUrl);
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
+    const page = await browser.follow(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: WEB_APP.logout }).href);
+    expect(page.page!.headers.get('content-security-policy')).toMatch(new RegExp(`form-action 'self' ${WEB_APP.logout}(;|$)`));
+    // Another browser, signed in through WS-Fed only, sent to the end-session endpoint by some page.
+    const other = new Browser(app.baseUrl);
+    await submitLogin(other, await other.follow(WSFED_SIGNIN), ALICE);
+    await other.follow(`${app.issuer}/session/end`);
+    expect(app.t.audits('signout')).toHaveLength(0);
+    expect((await other.follow(WSFED_SIGNIN)).html).toContain(`action="${WSFED_APP.replyUrl}"`);
+  });
+
   it('an unregistered redirect_uri gets fedgate\'s error page, never a redirect', async () => {
     const app = await startOidcApp();
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
