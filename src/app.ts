@@ -49,6 +49,14 @@ export function createApp(services: Services): Express {
     },
     strictTransportSecurity: secure,
   }));
+  // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
+  if (services.oidcRoutes) {
+    const oidc = services.oidcRoutes({
+      config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
+      pages: createProviderPages(chrome), log, secure,
+    });
+    app.use(oidc.mountPath, oidc.router);
+  }
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
 
   app.use(healthRoutes({ directory: services.directory, keys: services.keys, kerberos: services.negotiate?.acceptor }));
@@ -75,13 +83,6 @@ export function createApp(services: Services): Express {
     }),
     isInternal: createNetworkTest(config.federation.internalNetworks),
   }));
-  if (services.oidcRoutes) {
-    const oidc = services.oidcRoutes({
-      config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
-      pages: createProviderPages(chrome), log, secure,
-    });
-    app.use(oidc.mountPath, oidc.router);
-  }
   // A later issue mounts the SAML 2.0 router here.
 
   app.use(notFoundHandler());

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
@@ -133,7 +133,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     await signedIn(req, res, done.principal, true);
   });
 
-  router.post('/interaction/:uid/consent', async (req, res) => {
+  router.post('/interaction/:uid/consent', express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), async (req, res) => {
     verifyCsrf(req, deps.secure);
     const interaction = await details(req, res);
     const accountId = interaction.session?.accountId;

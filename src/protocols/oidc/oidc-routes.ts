@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Router } from 'express';
-import Provider, { type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type errors, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import { oidcIssuer, type Config, type OidcRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
@@ -160,6 +160,18 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   const provider = new Provider(issuer, configuration);
   provider.proxy = config.server.trustProxy !== false;
   provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => log.error({ err }, 'oidc: server error'));
+  // What happened, per request (never a token): issued, refused, and why.
+  const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
+    expressRequest(ctx).log.info({ client: clientOf(ctx), grantType: ctx.oidc.params?.grant_type }, 'oidc: tokens issued'));
+  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) =>
+    expressRequest(ctx).log.warn({ client: clientOf(ctx), error: err.error, detail: err.error_description }, `oidc: ${event}`);
+  provider.on('grant.error', refused('grant.error'));
+  provider.on('authorization.error', refused('authorization.error'));
+  provider.on('introspection.error', refused('introspection.error'));
+  provider.on('revocation.error', refused('revocation.error'));
+  provider.on('userinfo.error', refused('userinfo.error'));
+  provider.on('end_session.error', refused('end_session.error'));
   provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) =>
     log.warn({ client: client.clientId, err: err.message }, 'oidc: back-channel logout failed'));
 

@@ -35,6 +35,9 @@ describe('OpenID Connect: discovery and the authorization code flow', () => {
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(userinfo).toMatchObject({ sub: claims.sub, name: 'Alice Anders', given_name: 'Alice', family_name: 'Anders', email: ALICE.login, preferred_username: ALICE.login });
     expect(app.t.audits('signin.success')).toHaveLength(1);
+    // Logged per request, and no token or code ever is.
+    expect(app.t.logs().some((l) => l.msg === 'oidc: tokens issued' && l.client === WEB_APP.client_id && l.grantType === 'authorization_code')).toBe(true);
+    for (const secret of [tokens.access_token, tokens.id_token!, callback.searchParams.get('code')!, WEB_APP.secret]) expect(app.t.logText()).not.toContain(secret);
   });
 
   it('ES256: a client registered for ES256 gets an ES256 ID token openid-client verifies; its sub differs from another client', async () => {
