@@ -12,6 +12,7 @@
  * the token). Needs slapd (scripts/install-test-deps.sh). Prints figures; asserts nothing.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 
 const WCTX = 'estsredirect=2&estsrequest=rQQIARAAhZE9aBNhGMe_99HaBm1Dh';
+const OIDC_REDIRECT = 'https://bench.test/callback';
 const ENTRA = `/adfs/ls/?${new URLSearchParams({ username: 'alice@example.test', wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wctx: WCTX })}`;
 
 if (process.env.FEDGATE_BENCH_SERVER) {
@@ -38,7 +40,10 @@ if (process.env.FEDGATE_BENCH_SERVER) {
       groups: { strategy: 'memberOf', base: 'ou=groups,dc=example,dc=test' },
     },
     signIn: { maxAttemptsPerIpPerMinute: 10_000_000, maxFailuresPerUser: 1_000_000, maxStartsPerIpPerMinute: 10_000_000 },
-    relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: ['example.test'] }],
+    relyingParties: [
+      { protocol: 'wsfed', profile: 'entra', domains: ['example.test'] },
+      { protocol: 'oidc', identifier: 'bench', clientSecret: 'bench-secret-0123456789abcdef', firstParty: true, replyUrls: [OIDC_REDIRECT] },
+    ],
   }, 'bench', dir, {});
   const services = await buildServices(config, createLogger('info', new Writable({ write(_c, _e, done) { done(); } })));
   const server = createServer(createApp(services));
@@ -94,11 +99,41 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     return get(posted.headers.get('location')!, jar);
   };
 
+  /**
+   * One OpenID Connect authorization code flow for a signed-in user: /authorize (and the
+   * provider's hops through fedgate's interaction) to the redirect URI's code, then /token with
+   * PKCE and client_secret_basic: an RS256 ID token and an access token.
+   */
+  const oidcCodeFlow = async (jar: Jar) => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    let url = `/oidc/auth?${new URLSearchParams({ client_id: 'bench', response_type: 'code', redirect_uri: OIDC_REDIRECT, scope: 'openid',
+      code_challenge: challenge, code_challenge_method: 'S256', state: 'bench-state', nonce: randomBytes(8).toString('hex') })}`;
+    for (let hop = 0; hop < 10 && !url.startsWith(OIDC_REDIRECT); hop++) {
+      const res = await get(url.startsWith('http') ? url.slice(base.length) : url, jar);
+      await res.arrayBuffer();
+      const next = res.headers.get('location');
+      if (!next) throw new Error(`OIDC flow stopped at ${url} with ${res.status}`);
+      url = next;
+    }
+    const code = new URL(url).searchParams.get('code');
+    if (!code) throw new Error(`no code: ${url}`);
+    const token = await fetch(`${base}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('bench:bench-secret-0123456789abcdef').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: OIDC_REDIRECT, code_verifier: verifier }),
+    });
+    const body = (await token.json()) as { id_token?: string };
+    if (!body.id_token) throw new Error(`no ID token: ${token.status}`);
+  };
+
   const cases: [string, (jar: Jar) => Promise<void>, ((jar: Jar) => Promise<void>)?][] = [
     ['portal SSO answer (1 request)', async (jar) => { const r = await get('/signin', jar); await r.arrayBuffer(); if (r.headers.get('location') !== '/') throw new Error('no SSO'); },
       async (jar) => { await (await passwordSignIn(jar, '/signin')).arrayBuffer(); }],
     ['WS-Fed token, signed-in user (1 request)', async (jar) => expectToken(await get(ENTRA, jar)),
       async (jar) => { await (await passwordSignIn(jar, ENTRA)).arrayBuffer(); }],
+    ['OIDC code flow + PKCE, signed-in user (RS256)', oidcCodeFlow,
+      async (jar) => { await (await passwordSignIn(jar, '/signin')).arrayBuffer(); }],
     ['fresh password sign-in + WS-Fed token (4 requests)', async (jar) => { jar.clear(); await expectToken(await passwordSignIn(jar, ENTRA)); }],
   ];
 
