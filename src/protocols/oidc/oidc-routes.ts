@@ -158,7 +158,11 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   };
 
   const provider = new Provider(issuer, configuration);
-  provider.proxy = config.server.trustProxy !== false;
+  // oidc-provider builds its URLs from the request (Koa's view of it). fedgate's public URL is
+  // configured, and Express alone decides (server.trustProxy) which client address to believe:
+  // the router below states both to Koa, overwriting whatever a client sent in these headers.
+  provider.proxy = true;
+  provider.proxyIpHeader = 'x-fedgate-client-ip';
   provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => log.error({ err }, 'oidc: server error'));
   // What happened, per request (never a token): issued, refused, and why.
   const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
@@ -199,6 +203,13 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   });
 
   const router = Router();
+  const publicUrl = new URL(issuer);
+  router.use((req, _res, next) => {
+    req.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+    req.headers['x-forwarded-host'] = publicUrl.host;
+    req.headers['x-fedgate-client-ip'] = requestContext(req).clientIp;
+    next();
+  });
   router.use(interactionRoutes({
     provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
   }));

@@ -1,5 +1,10 @@
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
+import { generatedKeyPaths, writeGeneratedKey } from '../../../src/keys/key-store.js';
 import { ALICE, Browser, discover, signInWithCode, SPA, startOidcApp, WEB_APP } from './oidc-harness.js';
 
 describe('OpenID Connect: discovery and the authorization code flow', () => {
@@ -53,5 +58,21 @@ describe('OpenID Connect: discovery and the authorization code flow', () => {
     expect(tokens.claims()!.sub).not.toBe(first.tokens.claims()!.sub);
     // One sign-in for both: the second application was answered from the session.
     expect(app.t.audits('signin.success')).toHaveLength(1);
+  });
+
+  it('keys: the JWKS publishes the current RSA key, the next one (rollover) and the EC key; ID tokens are signed with the current', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fedgate-next-'));
+    await writeGeneratedKey(dir, 'next', '127.0.0.1', 86_400_000);
+    const next = generatedKeyPaths(dir, 'next');
+    const app = await startOidcApp({ signing: { next: { keyFile: next.keyFile, certFile: next.certFile } } });
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const jwks = await (await fetch(config.serverMetadata().jwks_uri!)).json() as { keys: { kid: string; alg: string; n?: string }[] };
+    const keys = app.t.services.keys;
+    const modulus = (k: typeof keys.current) => createPublicKey(k.privateKey).export({ format: 'jwk' }).n;
+    expect(jwks.keys.filter((k) => k.alg === 'RS256').map((k) => k.n)).toEqual([modulus(keys.current), modulus(keys.next!)]);
+    expect(jwks.keys.filter((k) => k.alg === 'ES256').map((k) => k.kid)).toEqual([keys.ec.kid]);
+    const { tokens } = await signInWithCode(app, new Browser(app.baseUrl), config, WEB_APP.redirect);
+    const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
+    expect(jwks.keys.find((k) => k.kid === header.kid)?.n).toBe(modulus(keys.current));
   });
 });

@@ -74,3 +74,14 @@ describe('OpenID Connect configuration', () => {
     await expect(client.clientCredentialsGrant(impostor, {})).rejects.toMatchObject({ error: 'invalid_client' });
   });
 });
+
+describe('OpenID Connect behind proxies', () => {
+  it('URLs come from the configured issuer, never from a client\'s X-Forwarded-Host/-Proto', async () => {
+    const app = await startOidcApp();
+    const res = await fetch(`${app.issuer}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'evil.test', 'x-forwarded-proto': 'https' } });
+    const meta = await res.json() as Record<string, string>;
+    expect(meta.issuer).toBe(app.issuer);
+    expect(meta.token_endpoint).toBe(`${app.issuer}/token`);
+    expect(meta.jwks_uri).toBe(`${app.issuer}/jwks`);
+  });
+});
