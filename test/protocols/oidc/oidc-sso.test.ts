@@ -192,6 +192,20 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect((await other.follow(WSFED_SIGNIN)).html).toContain(`action="${WSFED_APP.replyUrl}"`);
   });
 
+  it('RP-initiated logout without a post-logout URI ends at fedgate\'s signed-out page', async () => {
+    const app = await startOidcApp();
+    const browser = new Browser(app.baseUrl);
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    await signInWithCode(app, browser, config, WEB_APP.redirect);
+    const page = await browser.follow(client.buildEndSessionUrl(config, {}).href);
+    const action = /<form method="post" action="([^"]+)" id="op.logoutForm">/.exec(page.html)![1]!;
+    const done = await browser.follow(action, { form: { xsrf: /name="xsrf" value="([^"]+)"/.exec(page.html)![1]!, logout: 'yes' } });
+    expect(done.page?.status).toBe(200);
+    expect(done.html).toContain('role="status"');
+    expect(done.html).toContain('/static/fedgate.css');
+    expect(app.t.audits('signout')).toHaveLength(1);
+  });
+
   it('an unregistered redirect_uri gets fedgate\'s error page, never a redirect', async () => {
     const app = await startOidcApp();
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
