@@ -83,9 +83,14 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
     const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
     if (!clients.get(client.clientId)?.firstParty || !session.accountId) return existing;
+    const scopes = [...oidc.requestParamOIDCScopes];
+    const claims = [...oidc.requestParamClaims];
+    // Saved only when the request asks for more than the grant holds: a write per sign-on costs.
+    if (existing && existing.getOIDCScopeFiltered(scopes).split(' ').filter(Boolean).length === scopes.length
+      && existing.getOIDCClaimsFiltered(claims).length === claims.length) return existing;
     const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-    grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-    grant.addOIDCClaims([...oidc.requestParamClaims]);
+    grant.addOIDCScope(scopes.join(' '));
+    grant.addOIDCClaims(claims);
     await grant.save();
     return grant;
   };

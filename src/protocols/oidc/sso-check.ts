@@ -75,8 +75,8 @@ export function interactionPolicyWithSso(deps: SsoCheckDeps): interactionPolicy.
     }, deps.cookie.read(req), requestContext(req));
     const principal = started.kind === 'signed-in' ? started.principal : undefined;
     const current = oidc.session.accountId;
+    // (The account cache was written when this person signed in, and outlives the session.)
     if (principal && current === undefined) await adopt(ctx, principal);
-    else if (principal && current === accountIdOf(principal.user)) await deps.accounts.remember(principal);
     satisfied.set(ctx, principal !== undefined && oidc.session.accountId === accountIdOf(principal.user));
     return Check.NO_NEED_TO_PROMPT;
   });
