@@ -430,6 +430,12 @@ export const configSchema = z.strictObject({
   if (issuer !== undefined && (new URL(issuer).origin !== new URL(config.server.baseUrl).origin || !/^\/[^?#]+$/.test(new URL(issuer).pathname) || new URL(issuer).search)) {
     ctx.addIssue({ code: 'custom', path: ['oidc', 'issuer'], message: `a path under server.baseUrl, e.g. ${config.server.baseUrl}/oidc` });
   }
+  // oidc-provider accepts pairwise subjects for the device flow only with a jwks_uri, which fedgate does not take.
+  config.relyingParties.forEach((rp, i) => {
+    if (rp.protocol === 'oidc' && rp.grantTypes.includes('urn:ietf:params:oauth:grant-type:device_code') && (rp.subjectType ?? config.oidc.subjectType) === 'pairwise') {
+      ctx.addIssue({ code: 'custom', path: ['relyingParties', i, 'subjectType'], message: 'a device-flow client needs subjectType public' });
+    }
+  });
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -3,7 +3,6 @@ import { Router } from 'express';
 import Provider, { type Configuration, type errors, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import { oidcIssuer, type Config, type OidcRelyingPartyConfig } from '../../config/schema.js';
-import { IdpError } from '../../core/errors.js';
 import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
@@ -45,7 +44,6 @@ export interface OidcRoutes {
   readonly provider: Provider;
 }
 
-const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const seconds = (ms: number) => Math.max(1, Math.floor(ms / 1000));
 
 /** The error page for what oidc-provider cannot send to a registered redirect URI. */
@@ -63,11 +61,6 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   const mountPath = new URL(issuer).pathname;
   const rps = config.relyingParties.filter((rp): rp is OidcRelyingPartyConfig => rp.protocol === 'oidc');
   const clients = new Map(rps.map((rp) => [rp.identifier, rp]));
-  for (const rp of rps) {
-    if (rp.grantTypes.includes(DEVICE_CODE) && (rp.subjectType ?? config.oidc.subjectType) === 'pairwise') {
-      throw new IdpError('configuration', 'A device-flow client needs subjectType public.', `relyingParties ${rp.identifier}: oidc-provider requires jwks_uri for pairwise device clients`);
-    }
-  }
   const secrets = loadProviderSecrets(config.oidc, config.dataDir);
   const claims = scopeClaims(config.oidc);
   const ttl = config.oidc.ttl;

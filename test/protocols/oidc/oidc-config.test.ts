@@ -45,6 +45,13 @@ describe('OpenID Connect configuration', () => {
     expect(config.oidc.claims.email).toEqual([{ claim: 'email', as: undefined }]);
   });
 
+  it('a device-flow client must use public subjects', () => {
+    const tv = { protocol: 'oidc', identifier: 'tv', grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] };
+    expect(problems({ relyingParties: [tv] })).toEqual(['relyingParties.0.subjectType: a device-flow client needs subjectType public']);
+    expect(problems({ relyingParties: [{ ...tv, subjectType: 'public' }] })).toEqual([]);
+    expect(problems({ oidc: { subjectType: 'public' }, relyingParties: [tv] })).toEqual([]);
+  });
+
   it('oidc.issuer must be a path under server.baseUrl', () => {
     expect(problems({ oidc: { issuer: 'https://other.example.com/oidc' } })).toEqual(['oidc.issuer: a path under server.baseUrl, e.g. https://sts.example.com/oidc']);
     expect(problems({ oidc: { issuer: 'https://sts.example.com/' } })).toEqual(['oidc.issuer: a path under server.baseUrl, e.g. https://sts.example.com/oidc']);
