@@ -50,6 +50,14 @@ const LOCK_WAIT_MS = LOCK_TTL_MS + 1_000;
 const recordKey = (model: string, id: string) => `oidc:${model}:id:${id}`;
 const uidKey = (model: string, uid: string) => `oidc:${model}:uid:${uid}`;
 const userCodeKey = (model: string, userCode: string) => `oidc:${model}:userCode:${userCode}`;
+/**
+ * The models revoked with their grant (oidc-provider's own memory adapter uses the same set).
+ * Sessions and interactions carry a grantId too, but revoking a grant (a logout, another account
+ * signing in) must not delete the interaction being resumed.
+ */
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
+const grantOf = (model: string, payload: AdapterPayload): string | undefined => (GRANTABLE.has(model) ? payload.grantId : undefined);
+
 const membersKey = (grantId: string) => `oidc:Grant:members:${grantId}`;
 const lockKey = (grantId: string) => `oidc:Grant:lock:${grantId}`;
 
@@ -122,9 +130,9 @@ export function createStateAdapterClass(store: StateStore, options: StateAdapter
       const ttlMs = typeof expiresIn === 'number' ? expiresIn * 1000 : NO_EXPIRY_MS;
       const expiresAt = now() + ttlMs;
       const previous = await store.get<Stored>(recordKey(model, id));
-      const grantId = payload.grantId;
-      if (previous?.payload.grantId !== undefined && previous.payload.grantId !== grantId) {
-        const oldGrant = previous.payload.grantId;
+      const grantId = grantOf(model, payload);
+      const oldGrant = previous ? grantOf(model, previous.payload) : undefined;
+      if (oldGrant !== undefined && oldGrant !== grantId) {
         await withGrantLock(oldGrant, () => updateMembers(oldGrant, model, id, undefined));
       }
       // The record is written under the lock too: a revocation running meanwhile either sees the
@@ -157,7 +165,7 @@ export function createStateAdapterClass(store: StateStore, options: StateAdapter
       const key = recordKey(this.#model, id);
       const first = await store.get<Stored>(key);
       if (!first) return;
-      await withGrantLock(first.payload.grantId, async () => {
+      await withGrantLock(grantOf(this.#model, first.payload), async () => {
         // Read again under the lock: writing back a record revoked meanwhile would resurrect it.
         const stored = await store.get<Stored>(key);
         const remaining = stored ? stored.expiresAt - now() : 0;
@@ -170,7 +178,7 @@ export function createStateAdapterClass(store: StateStore, options: StateAdapter
       const model = this.#model;
       const stored = await store.get<Stored>(recordKey(model, id));
       if (!stored) return;
-      const grantId = stored.payload.grantId;
+      const grantId = grantOf(this.#model, stored.payload);
       await withGrantLock(grantId, async () => {
         await store.delete(recordKey(model, id));
         await dropIndexes(indexKeys(model, stored.payload), id);

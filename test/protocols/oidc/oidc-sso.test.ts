@@ -129,10 +129,9 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(silent.left?.searchParams.get('error')).toBe('login_required');
   });
 
-  // Skipped until the state adapter tracks only token models as grant members (as oidc-provider's
-  // memory adapter does): it also lists the Interaction, so the provider's logout of the previous
-  // account (revoking its grant) deletes the interaction being resumed. Passes with the memory adapter.
-  it.skip('another person signing in at fedgate is not answered with the first one\'s OIDC session', async () => {
+  // The provider's logout of the previous account revokes its grant: the interaction being resumed
+  // must survive that (the state adapter revokes only a grant's tokens).
+  it('another person signing in at fedgate is not answered with the first one\'s OIDC session', async () => {
     const app = await withWsfed();
     const browser = new Browser(app.baseUrl);
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);

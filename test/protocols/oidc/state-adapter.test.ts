@@ -120,8 +120,12 @@ describe('oidc state adapter', () => {
     expect(await sessions.findByUid('shared')).toMatchObject({ accountId: 'bob' });
   });
 
-  it('oidc adapter: revokeByGrantId through any model deletes every model of that grant, with their indexes, and nothing else', async () => {
-    const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'SomeFutureModel'];
+  it('oidc adapter: revokeByGrantId through any model deletes every token of that grant, with their indexes, and nothing else', async () => {
+    const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'];
+    // Sessions and interactions carry a grantId but are not the grant's tokens: an interaction
+    // being resumed must survive the revocation that a logout of the previous account causes.
+    await adapter('Interaction').upsert('i-g1', { grantId: 'g1' }, 600);
+    await adapter('Session').upsert('s-g1', { grantId: 'g1' }, 600);
     for (const model of models) {
       await adapter(model).upsert(`${model}-g1`, { grantId: 'g1', ...(model === 'DeviceCode' ? { userCode: 'GGGG-1111' } : {}) }, 600);
       await adapter(model).upsert(`${model}-g2`, { grantId: 'g2' }, 600);
@@ -137,6 +141,8 @@ describe('oidc state adapter', () => {
     expect(await adapter('DeviceCode').findByUserCode('GGGG-1111')).toBeUndefined();
     expect(await store.get('oidc:Grant:members:g1')).toBeUndefined();
     expect(await adapter('AccessToken').find('no-grant')).toBeDefined();
+    expect(await adapter('Interaction').find('i-g1')).toEqual({ grantId: 'g1' });
+    expect(await adapter('Session').find('s-g1')).toEqual({ grantId: 'g1' });
     // The grant itself is oidc-provider's to destroy (revokeGrantPolicy), as in its memory adapter.
     expect(await adapter('Grant').find('g1')).toBeDefined();
 
