@@ -10,7 +10,6 @@ import { healthRoutes } from './observability/health-routes.js';
 import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
 import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
-import { createNetworkTest } from './http/client-network.js';
 import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
@@ -31,6 +30,7 @@ export function createApp(services: Services): Express {
     demo: config.demo,
   };
   const render = createRenderer(chrome, { cache: true });
+  const netbiosDomain = config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined;
   const cookie = createSessionCookie(config.session.cookieName, secure);
   const applicationName = (id: string) => config.relyingParties.find((rp) => rp.identifier === id)?.displayName ?? id;
 
@@ -72,16 +72,16 @@ export function createApp(services: Services): Express {
     directoryDescription: services.directory.describe(),
     applications: config.relyingParties,
     demoUsers: services.demoUsers,
-    netbiosDomain: config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined,
+    netbiosDomain,
   }));
   app.use(metadataRoutes(config, services.keys));
   app.use(wsfedRoutes({
     config, pipeline: services.pipeline, cookie, render,
     issue: createWsfedIssuer({
       keys: services.keys, defaultIssuer: federationIdentifier(config),
-      netbiosDomain: config.directory.type === 'ldap' ? config.directory.netbiosDomain : undefined,
+      netbiosDomain,
     }),
-    isInternal: createNetworkTest(config.federation.internalNetworks),
+    isInternal: services.isInternal,
   }));
   // A later issue mounts the SAML 2.0 router here.
 

@@ -10,7 +10,7 @@ import { createSignInPipeline, type SignInPipeline } from './authn/sign-in-pipel
 import type { NegotiateDeps } from './authn/login-routes.js';
 import { createNegotiateAcceptor } from './authn/kerberos/negotiate-acceptor.js';
 import { createNegotiatePolicy } from './authn/kerberos/negotiate-policy.js';
-import { createNetworkTest } from './http/client-network.js';
+import { createNetworkTest, type NetworkTest } from './http/client-network.js';
 import { createSessions, type Sessions } from './session/sessions.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/state-store.js';
@@ -29,6 +29,8 @@ export interface Services {
   readonly store: StateStore;
   readonly sessions: Sessions;
   readonly pipeline: SignInPipeline;
+  /** Whether a client address is inside federation.internalNetworks (Kerberos, insidecorporatenetwork). */
+  readonly isInternal: NetworkTest;
   /** Seamless Windows sign-in, when authn.kerberos is configured and enabled. */
   readonly negotiate: NegotiateDeps | undefined;
   /** Shown on the start page by the embedded demo only. */
@@ -67,13 +69,14 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     pendingLifetimeMs: config.signIn.pendingLifetime,
     allowKeepMeSignedIn: config.session.keepMeSignedIn,
   });
+  const isInternal = createNetworkTest(config.federation.internalNetworks);
   const kerberos = config.authn.kerberos;
   const negotiate = kerberos?.enabled ? {
     acceptor: await createNegotiateAcceptor(kerberos, log.child({ component: 'kerberos' })),
-    policy: createNegotiatePolicy(kerberos, createNetworkTest(config.federation.internalNetworks)),
+    policy: createNegotiatePolicy(kerberos, isInternal),
   } : undefined;
   const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
-  return { config, log, audit, directory, keys, store, sessions, pipeline, negotiate, demoUsers: overrides.demoUsers ?? [], oidcRoutes: oidc?.oidcRoutes };
+  return { config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [], oidcRoutes: oidc?.oidcRoutes };
 }
 
 export async function closeServices(services: Services): Promise<void> {
