@@ -1,5 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { OidcRelyingPartyConfig } from '../../config/schema.js';
+import { withCspSources } from '../../http/csp.js';
 import type { ProviderPage } from './provider-pages.js';
 
 /**
@@ -12,8 +13,7 @@ type Features = NonNullable<Configuration['features']>;
 /** Adds a URL to the response's CSP form-action (helmet's policy, set before the provider ran). */
 export function allowFormTarget(ctx: KoaContextWithOIDC, url: string): void {
   const csp = ctx.response.get('content-security-policy');
-  if (!csp || /[\s;,']/.test(url)) return;
-  ctx.set('content-security-policy', csp.replace(/form-action ([^;]*)/, (_m, sources: string) => `form-action ${sources} ${url}`));
+  if (csp) ctx.set('content-security-policy', withCspSources(csp, 'form-action', [url], 'add'));
 }
 
 const field = (form: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(form)?.[1] ?? '';
