@@ -70,7 +70,8 @@ export function createApp(services: Services): Express {
   app.use(portalRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render,
     directoryDescription: services.directory.describe(),
-    applications: config.relyingParties,
+    // A SAML SP named only by its metadata has no identifier in the configuration.
+    applications: config.relyingParties.flatMap((rp) => (rp.identifier === undefined ? [] : [{ ...rp, identifier: rp.identifier }])),
     demoUsers: services.demoUsers,
     netbiosDomain,
   }));

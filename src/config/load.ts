@@ -17,7 +17,7 @@ const FILE_KEYS: readonly (readonly string[])[] = [
   ['server', 'tls', 'certFile'], ['server', 'tls', 'keyFile'],
   ['directory', 'path'], ['directory', 'tls', 'ca'],
   ['signing', 'keyFile'], ['signing', 'certFile'], ['signing', 'next', 'keyFile'], ['signing', 'next', 'certFile'],
-  ['branding', 'logoFile'], ['authn', 'kerberos', 'keytab'],
+  ['branding', 'logoFile'], ['authn', 'kerberos', 'keytab'], ['relyingParties', '*', 'metadataFile'],
 ];
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -137,15 +137,25 @@ function substitute(value: unknown, path: (string | number)[], env: NodeJS.Proce
 /** Resolves and checks the raw (unvalidated) file keys; values of the wrong type are left to the schema. */
 function resolveFiles(raw: unknown, baseDir: string, problems: string[]): void {
   const isRecord = (o: unknown): o is Record<string, unknown> => o !== null && typeof o === 'object' && !Array.isArray(o);
+  // The parents a key path names, with their concrete paths: '*' stands for every item of a list.
+  const parents = (keyPath: readonly string[]): { node: Record<string, unknown>; at: (string | number)[] }[] => {
+    let nodes: { node: unknown; at: (string | number)[] }[] = [{ node: raw, at: [] }];
+    for (const k of keyPath.slice(0, -1)) {
+      nodes = nodes.flatMap(({ node, at }) => (k === '*'
+        ? (Array.isArray(node) ? node.map((item, i) => ({ node: item as unknown, at: [...at, i] })) : [])
+        : isRecord(node) ? [{ node: node[k], at: [...at, k] }] : []));
+    }
+    return nodes.filter((n): n is { node: Record<string, unknown>; at: (string | number)[] } => isRecord(n.node));
+  };
   for (const keyPath of FILE_KEYS) {
-    const parent = keyPath.slice(0, -1).reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), raw);
-    if (!isRecord(parent)) continue;
     const key = keyPath[keyPath.length - 1]!;
-    const value = parent[key];
-    const files = Array.isArray(value) ? value : [value];
-    if (!files.every((f): f is string => typeof f === 'string' && f !== '')) continue;
-    const resolved = files.map((f) => (isAbsolute(f) ? f : resolve(baseDir, f)));
-    for (const f of resolved) if (!existsSync(f)) problems.push(`${keyPath.join('.')}: file not found: ${f}`);
-    parent[key] = Array.isArray(value) ? resolved : resolved[0];
+    for (const { node: parent, at } of parents(keyPath)) {
+      const value = parent[key];
+      const files = Array.isArray(value) ? value : [value];
+      if (!files.every((f): f is string => typeof f === 'string' && f !== '')) continue;
+      const resolved = files.map((f) => (isAbsolute(f) ? f : resolve(baseDir, f)));
+      for (const f of resolved) if (!existsSync(f)) problems.push(`${[...at, key].join('.')}: file not found: ${f}`);
+      parent[key] = Array.isArray(value) ? resolved : resolved[0];
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -157,16 +158,6 @@ const brandingSchema = z.strictObject({
   passwordChangeUrl: z.url().optional(),
 });
 
-/** Common keys of the relying parties whose protocol issue is still to come (saml). */
-const otherRelyingPartySchema = z.looseObject({
-  protocol: z.enum(['saml']),
-  /** Entity ID (SAML). */
-  identifier: z.string().min(1),
-  displayName: z.string().optional(),
-  /** Where tokens may be sent; nothing is ever posted anywhere else. */
-  replyUrls: z.array(z.url()).default([]),
-});
-
 /** Grant types an OpenID Connect client may use. */
 export const OIDC_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 
@@ -289,6 +280,126 @@ const wsfedRelyingPartySchema = z.strictObject({
   };
 });
 
+/**
+ * An X.509 certificate given as PEM (write ${file:/path/cert.pem}) or bare base64 DER; kept as
+ * base64 DER. A value that is not a certificate is a problem at its key path, not a start-up crash.
+ */
+const certificate = z.string().min(1).transform((value, ctx) => {
+  const base64 = value.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  try {
+    new X509Certificate(Buffer.from(base64, 'base64'));
+    return base64;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not an X.509 certificate (PEM, or base64 DER)' });
+    return z.NEVER;
+  }
+});
+
+/** SAML 2.0 name identifier formats (saml-core §8.3). */
+export const SAML_NAMEID_FORMATS = {
+  persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  transient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+  emailAddress: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+} as const;
+export type SamlNameIdFormat = keyof typeof SAML_NAMEID_FORMATS;
+
+/** A SAML attribute released to a service provider: a fedgate claim under a Name (default its claim type URI). */
+const samlAttributeSchema = z.union([
+  z.string().min(1).transform((claim) => ({ claim, name: undefined as string | undefined, friendlyName: undefined as string | undefined, nameFormat: 'uri' as const })),
+  z.strictObject({
+    claim: z.string().min(1),
+    /** The attribute Name (default: the claim's URI, e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn). */
+    name: z.string().min(1).optional(),
+    friendlyName: z.string().min(1).optional(),
+    /** uri (default), basic or unspecified. */
+    nameFormat: z.enum(['uri', 'basic', 'unspecified']).default('uri'),
+  }),
+]);
+
+/**
+ * A SAML 2.0 service provider. Its endpoints and certificates come from its metadata (a file, or a
+ * URL fetched and refreshed), from the inline keys below, or both (inline keys win). `profile:
+ * entra` is Microsoft Entra ID's SAML federation (entra-federation.md §2).
+ */
+const samlServiceProviderSchema = z.strictObject({
+  protocol: z.literal('saml'),
+  /** entra: entityID urn:federation:MicrosoftOnline, ACS login.srf, NameID = ImmutableID, IDPEmail = UPN. generic: any SP. */
+  profile: z.enum(['entra', 'generic']).default('generic'),
+  /** The SP's entityID (from its metadata when omitted there). */
+  identifier: z.string().min(1).optional(),
+  displayName: z.string().optional(),
+  /** The SP's metadata file (e.g. metadata/app.xml). */
+  metadataFile: z.string().min(1).optional(),
+  /** The SP's metadata URL (https), fetched at start and every metadataRefresh. */
+  metadataUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often metadataUrl is fetched again. */
+  metadataRefresh: duration.default(6 * 3_600_000),
+  /** When set, the metadata must carry a valid signature by this certificate (PEM or base64). */
+  metadataSigningCertificate: certificate.optional(),
+  /** Assertion consumer service URLs (HTTP-POST); the first is the default when a request names none. */
+  replyUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  /** The SP's single logout URL and the binding it takes. */
+  singleLogoutUrl: z.url({ protocol: /^https?$/ }).optional(),
+  singleLogoutBinding: z.enum(['redirect', 'post']).default('redirect'),
+  /** Certificates whose keys sign the SP's AuthnRequests and LogoutRequests (PEM or base64). */
+  signingCertificates: z.array(certificate).default([]),
+  /** The SP's encryption certificate: assertions are encrypted to it. */
+  encryptionCertificate: certificate.optional(),
+  /** aes256-gcm (default), or aes256-cbc / aes128-cbc for SPs that cannot decrypt GCM. */
+  encryptionAlgorithm: z.enum(['aes256-gcm', 'aes256-cbc', 'aes128-cbc']).default('aes256-gcm'),
+  /** Refuse AuthnRequests and LogoutRequests that are not signed (default: the metadata's AuthnRequestsSigned). */
+  requireSignedRequests: z.boolean().optional(),
+  /** Sign the Response too (the Assertion is always signed). */
+  signResponse: z.boolean().default(false),
+  /** rsa-sha256 unless an old SP can only check SHA-1. */
+  signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha1']).default('rsa-sha256'),
+  /** Also accept SHA-1 signatures on the SP's requests (Entra signs with SHA-1, §2.2). */
+  acceptSha1Requests: z.boolean().optional(),
+  /** The NameID format sent when the request does not ask for one (persistent: stable, different per SP). */
+  nameIdFormat: z.enum(['persistent', 'transient', 'emailAddress', 'unspecified']).default('persistent'),
+  /** The claim whose value is an emailAddress or unspecified NameID (default email, upn for unspecified). */
+  nameIdClaim: z.string().optional(),
+  /** The attributes released, in order (default upn, email, name, givenname, surname, groups). */
+  attributes: z.array(samlAttributeSchema).prefault(['upn', 'email', 'name', 'givenname', 'surname', 'groups']),
+  /** Assertion lifetime (Conditions NotOnOrAfter). */
+  tokenLifetime: duration.default(3_600_000),
+  /** Allow unsolicited (IdP-initiated) sign-on to this SP. */
+  allowIdpInitiated: z.boolean().default(false),
+  /** RelayState sent with an IdP-initiated response when the link names none (the SP's start page). */
+  defaultRelayState: z.string().max(80).optional(),
+  /** Entra: the tenant's federated domains (issuer per domain, as for WS-Fed). */
+  domains: z.array(federatedDomainSchema).default([]),
+  /** Issuer for a generic SP (default: federation.identifier). */
+  issuer: z.string().min(1).optional(),
+}).transform((sp, ctx) => {
+  const entra = sp.profile === 'entra';
+  if (entra && sp.domains.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['domains'], message: 'the entra profile needs the federated domains it serves (e.g. [contoso.com])' });
+  }
+  if (sp.metadataFile && sp.metadataUrl) ctx.addIssue({ code: 'custom', path: ['metadataUrl'], message: 'give metadataFile or metadataUrl, not both' });
+  const fromMetadata = sp.metadataFile !== undefined || sp.metadataUrl !== undefined;
+  if (!entra && !fromMetadata && !sp.identifier) ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'required: the SP\'s entityID (or its metadataFile / metadataUrl)' });
+  if (!entra && !fromMetadata && sp.replyUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['replyUrls'], message: 'required: at least one assertion consumer service URL (or its metadataFile / metadataUrl)' });
+  if (sp.requireSignedRequests === true && !fromMetadata && sp.signingCertificates.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['signingCertificates'], message: 'requireSignedRequests needs the SP\'s signing certificate' });
+  }
+  return {
+    ...sp,
+    identifier: sp.identifier ?? (entra ? ENTRA.realm : undefined),
+    replyUrls: sp.replyUrls.length > 0 ? sp.replyUrls : entra ? [ENTRA.replyUrl] : [],
+    // Entra signs its requests with SHA-1 (§2.2) and sends unsigned sign-out requests (§2.5).
+    acceptSha1Requests: sp.acceptSha1Requests ?? entra,
+    nameIdFormat: entra ? 'persistent' as const : sp.nameIdFormat,
+  };
+});
+
+/** SAML 2.0 identity provider settings (service providers are relyingParties with protocol saml). */
+const samlSchema = z.strictObject({
+  /** AD FS's /adfs/ls/idpinitiatedsignon page listing the SPs that allow IdP-initiated sign-on (off by default, as in AD FS). */
+  idpInitiatedSignOnPage: z.boolean().default(false),
+});
+
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an address or CIDR block, e.g. 10.0.0.0/8');
 
 /** AD FS's WIASupportedUserAgents defaults, plus the browsers that do Negotiate today. */
@@ -398,12 +509,15 @@ export const configSchema = z.strictObject({
   authn: authnSchema.default({}),
   /** The OpenID Connect provider (clients are relyingParties with protocol oidc). */
   oidc: oidcSchema.prefault({}),
-  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, oidcRelyingPartySchema, otherRelyingPartySchema])).default([])
+  /** The SAML 2.0 identity provider (service providers are relyingParties with protocol saml). */
+  saml: samlSchema.default({ idpInitiatedSignOnPage: false }),
+  relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, oidcRelyingPartySchema, samlServiceProviderSchema])).default([])
     .superRefine((rps, ctx) => {
       // One application per identifier (realm, entity ID, client_id), and each Entra domain and
       // issuer once: Entra requires unique issuers, and a realm must mean one set of rules.
       const seen = new Map<string, number>();
       rps.forEach((rp, i) => {
+        if (rp.identifier === undefined) return; // a SAML SP named by its metadata: checked when that is read
         const key = `${rp.protocol} ${rp.identifier}`;
         if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'identifier'], message: `${rp.identifier} is already relying party ${seen.get(key)}: list its domains or settings in one entry` });
         else seen.set(key, i);
@@ -411,7 +525,8 @@ export const configSchema = z.strictObject({
       const domains = new Set<string>();
       const issuers = new Set<string>();
       rps.forEach((rp, i) => {
-        if (rp.protocol !== 'wsfed') return;
+        // A domain federates over WS-Fed or SAML, never both: one issuer, one set of rules.
+        if (rp.protocol === 'oidc') return;
         rp.domains.forEach((d, j) => {
           if (domains.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'domains', j], message: `domain ${d.name} is listed twice` });
           if (issuers.has(d.issuerUri)) ctx.addIssue({ code: 'custom', path: [i, 'domains', j], message: `issuer ${d.issuerUri} is used twice: Entra needs a unique issuer per domain` });
@@ -456,5 +571,6 @@ export type RelyingPartyConfig = Config['relyingParties'][number];
 export type WsfedRelyingPartyConfig = z.output<typeof wsfedRelyingPartySchema>;
 export type OidcRelyingPartyConfig = z.output<typeof oidcRelyingPartySchema>;
 export type OidcConfig = z.output<typeof oidcSchema>;
+export type SamlServiceProviderConfig = z.output<typeof samlServiceProviderSchema>;
 export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];
 export type KerberosConfig = z.output<typeof kerberosSchema>;
