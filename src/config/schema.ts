@@ -398,6 +398,11 @@ const samlServiceProviderSchema = z.strictObject({
 const samlSchema = z.strictObject({
   /** AD FS's /adfs/ls/idpinitiatedsignon page listing the SPs that allow IdP-initiated sign-on (off by default, as in AD FS). */
   idpInitiatedSignOnPage: z.boolean().default(false),
+  /**
+   * Secret of the persistent NameIDs of generic SPs (stable, different per SP); changing it changes
+   * them all. Default: generated once under dataDir/saml. Set it (${VAR}) when several nodes serve.
+   */
+  persistentIdSalt: z.string().min(32, 'at least 32 characters').optional(),
 });
 
 const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an address or CIDR block, e.g. 10.0.0.0/8');
@@ -510,7 +515,7 @@ export const configSchema = z.strictObject({
   /** The OpenID Connect provider (clients are relyingParties with protocol oidc). */
   oidc: oidcSchema.prefault({}),
   /** The SAML 2.0 identity provider (service providers are relyingParties with protocol saml). */
-  saml: samlSchema.default({ idpInitiatedSignOnPage: false }),
+  saml: samlSchema.prefault({}),
   relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, oidcRelyingPartySchema, samlServiceProviderSchema])).default([])
     .superRefine((rps, ctx) => {
       // One application per identifier (realm, entity ID, client_id), and each Entra domain and
