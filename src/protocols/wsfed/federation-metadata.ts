@@ -1,29 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import type { SigningKey } from '../../keys/key-store.js';
-import { element, fillSlot, namespace, serializeCanonical, slot, type XmlElement } from '../../xml/canonical-xml.js';
-import { keyInfoElement, signEnveloped, type SignatureAlgorithm } from '../../xml/enveloped-signature.js';
+import { element, namespace, type XmlElement } from '../../xml/canonical-xml.js';
+import { MD, signingKeyDescriptors, writeSignedEntityDescriptor, type EntityDescriptorInput } from '../saml/entity-descriptor.js';
+import { idpSsoDescriptor, type IdpSsoDescriptorInput } from '../saml/idp-metadata.js';
+import { SAML_NS } from '../saml/saml-constants.js';
 import { SAML11_TOKEN_TYPE } from './saml11-assertion.js';
 import { WSA_NS } from './rstr.js';
 
 /**
  * Signed WS-Federation metadata in the AD FS 2016 shape (entra-federation.md §4), trimmed to what
- * fedgate serves: one RoleDescriptor of xsi:type fed:SecurityTokenServiceType. Entra's automatic
- * certificate rollover reads the signing certificates from it (§5.3).
+ * fedgate serves: one RoleDescriptor of xsi:type fed:SecurityTokenServiceType and, as AD FS does,
+ * the SAML 2.0 IDPSSODescriptor. Entra's automatic certificate rollover reads the signing
+ * certificates from it (§5.3).
  */
 
-export const METADATA_NS = 'urn:oasis:names:tc:SAML:2.0:metadata';
 export const WSFED_NS = 'http://docs.oasis-open.org/wsfed/federation/200706';
 export const WSFED_AUTH_NS = 'http://docs.oasis-open.org/wsfed/authorization/200706';
-export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const MEX_NS = 'http://schemas.xmlsoap.org/ws/2004/09/mex';
 const WSTRUST_2005 = 'http://schemas.xmlsoap.org/ws/2005/02/trust';
 const WSTRUST_13 = 'http://docs.oasis-open.org/ws-sx/ws-trust/200512';
 
-// The metadata namespace is the default one, as in AD FS's document.
-const MD = namespace('', METADATA_NS);
 const FED = namespace('fed', WSFED_NS);
 const AUTH = namespace('auth', WSFED_AUTH_NS);
-const XSI = namespace('xsi', XSI_NS);
+const XSI = namespace('xsi', SAML_NS.xsi);
 const WSA = namespace('wsa', WSA_NS);
 const WSX = namespace('wsx', MEX_NS);
 
@@ -43,9 +41,7 @@ export interface OfferedClaimType {
 }
 
 /** What the metadata document says. Everything is a value the service is configured with; nothing comes from a request. */
-export interface FederationMetadataInput {
-  /** entityID: the federation service identifier (AD FS: http://<fs>/adfs/services/trust), the tokens' Issuer. */
-  readonly entityId: string;
+export interface FederationMetadataInput extends EntityDescriptorInput {
   /** RoleDescriptor ServiceDisplayName; left out when absent. */
   readonly displayName?: string | undefined;
   /** Base64 DER token-signing certificates: the current one and, during a rollover, the next (one KeyDescriptor use="signing" each). */
@@ -58,12 +54,8 @@ export interface FederationMetadataInput {
   readonly metadataExchangeEndpoint?: string | undefined;
   /** fed:ClaimTypesOffered, in order, each Optional="true". */
   readonly claimTypes: readonly OfferedClaimType[];
-  /** EntityDescriptor validUntil; left out when absent. */
-  readonly validUntil?: Date | undefined;
-  /** EntityDescriptor ID (an NCName), the signature's Reference; a fresh "_" + UUID when absent. */
-  readonly id?: string | undefined;
-  /** Defaults to rsa-sha256. */
-  readonly signatureAlgorithm?: SignatureAlgorithm | undefined;
+  /** The SAML 2.0 IdP role after the STS one, with the same signing certificates; left out when absent. */
+  readonly samlIdp?: Omit<IdpSsoDescriptorInput, 'signingCertificates'> | undefined;
 }
 
 function endpointReference(address: string, extra: readonly XmlElement[] = []): XmlElement {
@@ -84,7 +76,7 @@ function securityTokenServiceDescriptor(input: FederationMetadataInput): XmlElem
   const protocols = input.securityTokenServiceEndpoint === undefined ? [WSTRUST_2005, WSFED_NS] : [WSTRUST_13, WSTRUST_2005, WSFED_NS];
   // Children in the order of the WS-Federation schema (WebServiceDescriptorType, then SecurityTokenServiceType).
   return element(MD, 'RoleDescriptor', { ServiceDisplayName: input.displayName, protocolSupportEnumeration: protocols.join(' ') }, [
-    ...input.signingCertificates.map((cert) => element(MD, 'KeyDescriptor', { use: 'signing' }, [keyInfoElement(cert)])),
+    ...signingKeyDescriptors(input.signingCertificates),
     element(FED, 'TokenTypesOffered', {}, [element(FED, 'TokenType', { Uri: SAML11_TOKEN_TYPE })]),
     element(FED, 'ClaimTypesOffered', {}, input.claimTypes.map((c) => element(AUTH, 'ClaimType', { Optional: 'true', Uri: c.uri }, [
       element(AUTH, 'DisplayName', {}, [c.displayName]),
@@ -99,24 +91,7 @@ function securityTokenServiceDescriptor(input: FederationMetadataInput): XmlElem
 
 /** The signed metadata document (canonical XML, no XML declaration). Sign once and serve the bytes. */
 export function writeFederationMetadata(input: FederationMetadataInput, key: SigningKey): string {
-  if (input.signingCertificates.length === 0) throw new Error('federation metadata needs at least one signing certificate');
-  const id = input.id ?? `_${randomUUID()}`;
-  const entityDescriptor = element(MD, 'EntityDescriptor', {
-    ID: id,
-    entityID: input.entityId,
-    validUntil: input.validUntil?.toISOString(),
-  }, [
-    // ds:Signature is the FIRST child of EntityDescriptor (SAML metadata schema; AD FS).
-    slot('signature'),
-    securityTokenServiceDescriptor(input),
-  ]);
-  const doc = serializeCanonical(entityDescriptor, { inclusivePrefixes: INCLUSIVE_PREFIXES });
-  const signature = signEnveloped({
-    canonicalElement: doc.xml,
-    id,
-    key,
-    algorithm: input.signatureAlgorithm ?? 'rsa-sha256',
-    inclusivePrefixes: INCLUSIVE_PREFIXES,
-  });
-  return fillSlot(doc, 'signature', signature);
+  const roles = [securityTokenServiceDescriptor(input)];
+  if (input.samlIdp) roles.push(idpSsoDescriptor({ ...input.samlIdp, signingCertificates: input.signingCertificates }));
+  return writeSignedEntityDescriptor(input, roles, key, INCLUSIVE_PREFIXES);
 }

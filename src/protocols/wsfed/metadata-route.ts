@@ -1,20 +1,24 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { Config } from '../../config/schema.js';
 import { federationIdentifier } from '../../config/schema.js';
 import type { KeyStore } from '../../keys/key-store.js';
 import { ClaimType } from '../../claims/claim-types.js';
-import { writeFederationMetadata } from './federation-metadata.js';
+import { writeSamlMetadata } from '../saml/idp-metadata.js';
+import { writeFederationMetadata, type OfferedClaimType } from './federation-metadata.js';
 
 /**
- * Signed WS-Federation metadata at AD FS's path (entra-federation.md §4, §5.3): Entra's automatic
- * certificate rollover reads it, so it lists the current and, during a rollover, the next signing
- * certificate. Keys change only at start, so the document is signed once and served as is.
+ * The signed metadata documents: WS-Federation's at AD FS's path (entra-federation.md §4, §5.3),
+ * which Entra's automatic certificate rollover reads and which carries the SAML IdP role too, as
+ * AD FS's does; and the SAML 2.0 IdP's own at /saml/metadata. Both list the current and, during a
+ * rollover, the next signing certificate. The key store is loaded once at start and never changes
+ * (a new key means a restart), so each document is signed once here and served as is.
  */
 export const METADATA_PATH = '/FederationMetadata/2007-06/FederationMetadata.xml';
+export const SAML_METADATA_PATH = '/saml/metadata';
 
-const OFFERED = [
-  { uri: 'http://schemas.xmlsoap.org/claims/UPN', displayName: 'UPN', description: 'The user principal name (Entra ID)' },
-  { uri: 'http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID', displayName: 'ImmutableID', description: 'The source anchor (Entra ID)' },
+/** The claims of the claims pipeline (principal-claims.ts): what any application, WS-Fed or SAML, can be given. */
+const PRINCIPAL_CLAIMS: readonly OfferedClaimType[] = [
+  { uri: ClaimType.immutableId, displayName: 'ImmutableID', description: 'The source anchor (Entra ID)' },
   { uri: ClaimType.upn, displayName: 'UPN', description: 'The user principal name' },
   { uri: ClaimType.email, displayName: 'E-Mail Address', description: 'The e-mail address of the user' },
   { uri: ClaimType.name, displayName: 'Name', description: 'The display name of the user' },
@@ -26,20 +30,51 @@ const OFFERED = [
   { uri: ClaimType.authenticationMethod, displayName: 'Authentication method', description: 'How the user proved who they are' },
   { uri: ClaimType.authenticationInstant, displayName: 'Authentication time', description: 'When the user signed in' },
   { uri: ClaimType.authnMethodsReferences, displayName: 'Authentication Methods References', description: 'The methods used to authenticate' },
+  { uri: ClaimType.objectGuid, displayName: 'On-premises object GUID', description: 'The objectGUID of the user' },
+];
+
+/** WS-Fed adds what only its Entra token says (§1.3). */
+const WSFED_OFFERED: readonly OfferedClaimType[] = [
+  { uri: 'http://schemas.xmlsoap.org/claims/UPN', displayName: 'UPN', description: 'The user principal name (Entra ID)' },
+  ...PRINCIPAL_CLAIMS,
   { uri: 'http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork', displayName: 'Inside Corporate Network', description: 'Whether the user signed in from inside the corporate network' },
 ];
 
+/** Announced as saml:Attribute elements: the Name is the claim type URI, as SAML SPs receive it by default. */
+const SAML_ATTRIBUTES = PRINCIPAL_CLAIMS.map((c) => ({ name: c.uri, friendlyName: c.displayName }));
+
+/** Both documents are cached for an hour: consumers re-read them often enough to see a rollover's next certificate in time. */
+const CACHE_SECONDS = 3600;
+
 export function metadataRoutes(config: Config, keys: KeyStore): Router {
-  const document = writeFederationMetadata({
-    entityId: federationIdentifier(config),
+  const base = config.server.baseUrl;
+  const entityId = federationIdentifier(config);
+  const signingCertificates = [keys.current, ...(keys.next ? [keys.next] : [])].map((k) => k.certificateBase64);
+  const federationMetadata = writeFederationMetadata({
+    entityId,
     displayName: config.federation.displayName ?? config.branding.organizationName,
-    signingCertificates: [keys.current, ...(keys.next ? [keys.next] : [])].map((k) => k.certificateBase64),
-    passiveRequestorEndpoint: `${config.server.baseUrl}/adfs/ls/`,
-    claimTypes: OFFERED,
+    signingCertificates,
+    passiveRequestorEndpoint: `${base}/adfs/ls/`,
+    claimTypes: WSFED_OFFERED,
+    // AD FS serves SAML 2.0 at /adfs/ls/ too, and so does fedgate.
+    samlIdp: { singleSignOnUrl: `${base}/adfs/ls/`, singleLogoutUrl: `${base}/adfs/ls/`, attributes: SAML_ATTRIBUTES },
+  }, keys.current);
+  // No validUntil, as AD FS: the document is signed once at start, so a validUntil would expire
+  // under a long-running fedgate and SPs would drop the IdP; the certificates' own expiry bounds
+  // trust. cacheDuration tells SPs how often to re-read it (as the Cache-Control header does).
+  const samlMetadata = writeSamlMetadata({
+    entityId,
+    cacheDuration: `PT${CACHE_SECONDS}S`,
+    signingCertificates,
+    singleSignOnUrl: `${base}/saml/sso`,
+    singleLogoutUrl: `${base}/saml/slo`,
+    attributes: SAML_ATTRIBUTES,
   }, keys.current);
   const router = Router();
-  router.get(METADATA_PATH, (_req, res) => {
-    res.type('application/samlmetadata+xml').set('Cache-Control', 'public, max-age=3600').send(document);
-  });
+  const serve = (document: string) => (_req: unknown, res: Response) => {
+    res.type('application/samlmetadata+xml').set('Cache-Control', `public, max-age=${CACHE_SECONDS}`).send(document);
+  };
+  router.get(METADATA_PATH, serve(federationMetadata));
+  router.get(SAML_METADATA_PATH, serve(samlMetadata));
   return router;
 }

@@ -120,6 +120,20 @@ describe('writeFederationMetadata: signed WS-Federation metadata (§4, AD FS 201
     expect(xmlCryptoVerify(xml, 'metadata', otherKey.certPem).valid).toBe(false);
   });
 
+  it('with samlIdp: the IDPSSODescriptor follows the STS RoleDescriptor, with the same certificates, still one verifying signature', () => {
+    const withIdp = writeFederationMetadata({
+      ...input,
+      samlIdp: { singleSignOnUrl: 'https://sts.example.test/adfs/ls/', singleLogoutUrl: 'https://sts.example.test/adfs/ls/', attributes: [{ name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', friendlyName: 'UPN' }] },
+    }, signingKey.key);
+    expectVerified(withIdp);
+    const root = parseXml(withIdp).documentElement!;
+    expect(children(root).map((c) => c.localName)).toEqual(['Signature', 'RoleDescriptor', 'IDPSSODescriptor']);
+    const idp = firstElement(root, NS.md, 'IDPSSODescriptor');
+    const keys = idp.getElementsByTagNameNS(NS.md, 'KeyDescriptor');
+    expect([0, 1].map((i) => firstElement(keys.item(i)!, DSIG, 'X509Certificate').textContent)).toEqual([CERT, NEXT_CERT]);
+    expect(xmlsec1Verify(withIdp.replace('FriendlyName="UPN"', 'FriendlyName="E-Mail"'), 'metadata').ok).toBe(false);
+  });
+
   it('needs at least one signing certificate', () => {
     expect(() => writeFederationMetadata({ ...input, signingCertificates: [] }, signingKey.key)).toThrow(/at least one/);
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { writeGeneratedKey, type SigningKey } from '../../../src/keys/key-store.js';
 import { xmlsec1VerifiesWith } from '../../xml/signature-oracles.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
+import { readIdpMetadata } from '../saml/metadata-consumer.js';
 
 /** Federation metadata (entra-federation.md §4, §5.3), checked by xmlsec1. */
 const xmlsec1VerifiesMetadata = (xml: string, key: SigningKey) => xmlsec1VerifiesWith(xml, 'metadata', key);
@@ -42,7 +43,24 @@ describe('federation metadata', () => {
     const md = await fetchMetadata(t);
     expect(md.xml).toContain(t.services.keys.current.certificateBase64);
     expect(md.xml).toContain(t.services.keys.next!.certificateBase64);
-    expect(md.xml.match(/<KeyDescriptor use="signing"/g)?.length ?? md.xml.match(/KeyDescriptor[^>]*use="signing"/g)?.length).toBe(2);
+    // Two roles (WS-Fed STS, SAML IdP), each with both certificates.
+    expect(md.xml.match(/<KeyDescriptor use="signing"/g)?.length).toBe(4);
+    expect(readIdpMetadata(md.xml).signingCertificates).toEqual([t.services.keys.current.certificateBase64, t.services.keys.next!.certificateBase64]);
     expect(xmlsec1VerifiesMetadata(md.xml, t.services.keys.current)).toBe(true);
+  });
+
+  it('carries the SAML 2.0 IdP role after the STS one, at AD FS\'s /adfs/ls/, as an SP reads it', async () => {
+    const t = await startTestApp({ server: { baseUrl: 'https://sts.contoso.test' } });
+    const sp = readIdpMetadata((await fetchMetadata(t)).xml);
+    expect(sp.entityId).toBe('http://sts.contoso.test/adfs/services/trust');
+    expect(sp.entityChildren).toEqual(['Signature', 'RoleDescriptor', 'IDPSSODescriptor']);
+    expect(sp.signingCertificates).toEqual([t.services.keys.current.certificateBase64]);
+    const adfsLs = 'https://sts.contoso.test/adfs/ls/';
+    expect([...sp.singleSignOn, ...sp.singleLogout].map((e) => e.location)).toEqual([adfsLs, adfsLs, adfsLs, adfsLs]);
+    expect(sp.singleSignOn.map((e) => e.binding)).toEqual(['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST']);
+    // The same attributes as /saml/metadata: one list of what the claims pipeline says.
+    const standalone = readIdpMetadata((await fetchMetadata(t, '/saml/metadata')).xml);
+    expect(sp.attributes).toEqual(standalone.attributes);
+    expect(sp.nameIdFormats).toEqual(standalone.nameIdFormats);
   });
 });
