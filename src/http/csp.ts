@@ -1,3 +1,5 @@
+import type { Response } from 'express';
+
 /**
  * Per-page changes to the Content-Security-Policy helmet sets on every response: helmet's policy
  * stays the one source of the other directives, and a protocol page only names the few URLs it
@@ -15,4 +17,13 @@ export function withCspSources(csp: string, directive: string, sources: readonly
   const next = mode === 'add' ? [...current, ...safe.filter((s) => !current.includes(s))] : safe;
   parts[index] = `${directive} ${next.join(' ')}`;
   return parts.join(';');
+}
+
+/**
+ * A protocol page that posts only to the reply URLs (form-action also matches the path) or frames
+ * only the given logout URLs: helmet's policy with that one directive narrowed or added.
+ */
+export function narrowPageCsp(res: Response, directive: 'form-action' | 'frame-src', urls: readonly string[]): void {
+  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
+  res.setHeader('Content-Security-Policy', withCspSources(csp, directive, [...new Set(urls)], 'replace'));
 }

@@ -3,7 +3,7 @@ import type { Config, WsfedRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import type { NetworkTest } from '../../http/client-network.js';
-import { withCspSources } from '../../http/csp.js';
+import { narrowPageCsp } from '../../http/csp.js';
 import { formParam, queryParam } from '../../http/params.js';
 import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
@@ -33,15 +33,6 @@ function param(req: Request, name: string): string | undefined {
   return queryParam(req, name) ?? (req.method === 'POST' ? formParam(req, name) : undefined);
 }
 
-/**
- * The page posts only to the reply URL (CSP matches the path too), or frames only the cleanup
- * URLs: helmet's policy with that one directive narrowed or added.
- */
-function narrowCsp(res: Response, directive: 'form-action' | 'frame-src', urls: readonly string[]): void {
-  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
-  res.setHeader('Content-Security-Policy', withCspSources(csp, directive, [...new Set(urls)], 'replace'));
-}
-
 /** The parameters that make a request WS-Federation; a GET of the endpoint with none of them signs out (§1.7). */
 const WSFED_PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wresult', 'wfresh', 'wauth', 'SAMLRequest', 'SAMLResponse'];
 
@@ -54,7 +45,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     const ctx = requestContext(req);
     const response = deps.issue(principal, rp, state, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
     req.log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action, clientRequestId: param(req, 'client-request-id') }, 'wsfed: token issued');
-    narrowCsp(res, 'form-action', [response.action]);
+    narrowPageCsp(res, 'form-action', [response.action]);
     deps.render(req, res, 'autopost', { action: response.action, fields: Object.entries(response.fields) });
   };
 
@@ -86,7 +77,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
       url.searchParams.set('wa', 'wsignoutcleanup1.0');
       return [{ name: rp.displayName ?? rp.identifier, cleanupUrl: url.toString() }];
     });
-    if (applications.length > 0) narrowCsp(res, 'frame-src', applications.map((a) => a.cleanupUrl));
+    if (applications.length > 0) narrowPageCsp(res, 'frame-src', applications.map((a) => a.cleanupUrl));
     deps.render(req, res, 'wsfed-signed-out', { applications, continueUrl: allowed ? wreply : undefined });
   };
 

@@ -1,0 +1,94 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Principal } from '../../core/principal.js';
+import type { KeyStore } from '../../keys/key-store.js';
+import { samlAssertionContent, type SamlContentOptions } from './assertion-content.js';
+import type { SamlSignInState, StatusAnswer } from './authn-request.js';
+import { encryptAssertion } from './encrypt-assertion.js';
+import type { ServiceProvider } from './service-provider.js';
+import { writeSignedSaml2Assertion } from './saml2-assertion.js';
+import { writeSaml2Response } from './saml2-response.js';
+
+/**
+ * Turns a signed-in principal (or a refusal) into the form the browser posts to the SP's ACS:
+ * SAMLResponse and RelayState echoed. Audience, Recipient and Destination come from the registered
+ * SP and the ACS settled when the request was read, never from anything else. One RSA signature
+ * (the assertion's) unless the SP also wants the Response signed.
+ */
+export interface SamlPostForm {
+  /** The registered ACS the form posts to. */
+  readonly action: string;
+  readonly fields: { readonly SAMLResponse: string; readonly RelayState?: string };
+  readonly responseId: string;
+}
+
+export interface SamlIssuerOptions extends SamlContentOptions {
+  readonly keys: KeyStore;
+  /** Issuer of status (error) Responses to a generic SP. */
+  readonly now?: () => number;
+}
+
+export interface SamlIssuer {
+  success(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string): Promise<SamlPostForm & { assertionId: string }>;
+  status(sp: ServiceProvider, state: SamlSignInState, status: StatusAnswer): SamlPostForm;
+  /** The SessionIndex of a session: the same for every SP (as AD FS), not the session's id or reference. */
+  sessionIndex(sessionReference: string): string;
+}
+
+/** SubjectConfirmationData NotOnOrAfter: the response must reach the ACS within this (Entra's sample: 5 minutes). */
+const DELIVERY_WINDOW_MS = 5 * 60_000;
+
+export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
+  const now = options.now ?? Date.now;
+  const sessionIndex = (sessionReference: string) =>
+    `_${createHmac('sha256', options.nameIdSalt).update(`session-index\n${sessionReference}`).digest('hex').slice(0, 40)}`;
+  const signer = (sp: ServiceProvider) => ({ key: options.keys.current, algorithm: sp.signatureAlgorithm });
+  const form = (state: SamlSignInState, xml: string, responseId: string): SamlPostForm => ({
+    action: state.acsUrl,
+    fields: state.relayState === undefined
+      ? { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') }
+      : { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: state.relayState },
+    responseId,
+  });
+
+  return {
+    sessionIndex,
+
+    async success(principal, sp, state, sessionReference) {
+      const content = samlAssertionContent(principal, sp, state, sessionReference, options);
+      const issued = new Date(now());
+      const assertionId = `_${randomUUID()}`;
+      const responseId = `_${randomUUID()}`;
+      const assertion = writeSignedSaml2Assertion({
+        assertionId,
+        issuer: content.issuer,
+        issueInstant: issued,
+        nameId: content.nameId,
+        subjectConfirmation: { recipient: state.acsUrl, notOnOrAfter: new Date(issued.getTime() + DELIVERY_WINDOW_MS), inResponseTo: state.requestId },
+        notBefore: issued,
+        notOnOrAfter: new Date(issued.getTime() + sp.tokenLifetimeMs),
+        audience: sp.entityId,
+        attributes: content.attributes,
+        authnInstant: new Date(principal.authentication.instant),
+        sessionIndex: sessionIndex(sessionReference),
+        authnContextClassRef: content.authnContextClassRef,
+      }, options.keys.current, sp.signatureAlgorithm);
+      const body = sp.encryptionCertificate === undefined
+        ? { signedAssertion: assertion }
+        : { encryptedAssertion: await encryptAssertion(assertion, sp.encryptionCertificate, sp.encryptionAlgorithm) };
+      const xml = writeSaml2Response({
+        id: responseId, issueInstant: issued, issuer: content.issuer, destination: state.acsUrl, inResponseTo: state.requestId,
+      }, body, sp.signResponse ? signer(sp) : undefined);
+      return { ...form(state, xml, responseId), assertionId };
+    },
+
+    status(sp, state, status) {
+      const responseId = `_${randomUUID()}`;
+      // An Entra SP's issuer is per domain, and a refusal concerns no user yet: its first domain's.
+      const issuer = sp.profile === 'entra' ? sp.domains[0]!.issuerUri : sp.issuer;
+      const xml = writeSaml2Response({
+        id: responseId, issueInstant: new Date(now()), issuer, destination: state.acsUrl, inResponseTo: state.requestId, status,
+      }, {}, sp.signResponse ? signer(sp) : undefined);
+      return form(state, xml, responseId);
+    },
+  };
+}

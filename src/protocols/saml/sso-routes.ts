@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
+import type { Config } from '../../config/schema.js';
+import { IdpError } from '../../core/errors.js';
+import type { Principal } from '../../core/principal.js';
+import { narrowPageCsp } from '../../http/csp.js';
+import { queryParam } from '../../http/params.js';
+import type { RenderPage } from '../../http/render.js';
+import { requestContext } from '../../http/request-context.js';
+import type { SessionCookie } from '../../http/session-cookie.js';
+import { sessionRef } from '../../session/sessions.js';
+import type { StateStore } from '../../state/state-store.js';
+import { CLOCK_SKEW_MS, MAX_REQUEST_AGE_MS, readAuthnRequest, type SamlSignInState, type StatusAnswer } from './authn-request.js';
+import { firstChild, hasSamlMessage, readSamlMessage, verifySamlMessage, type InboundSamlMessage } from './inbound-message.js';
+import type { SamlIssuer, SamlPostForm } from './issue-response.js';
+import { SAML_NS, SAML_STATUS } from './saml-constants.js';
+import type { ServiceProvider } from './service-provider.js';
+
+/**
+ * SAML 2.0 Web Browser SSO (saml-profiles §4.1) at /saml/sso and at AD FS's /adfs/ls/ (Redirect
+ * and POST bindings), the resume step after the sign-in page, and IdP-initiated SSO (opt-in per SP).
+ * Order of trust: parse (hardened) → the SP named by Issuer → its signature → the ACS it registered;
+ * only then may a problem be answered with a status Response, and only to that ACS.
+ */
+export interface ServiceProviderLookup {
+  get(entityId: string): ServiceProvider | undefined;
+  list(): readonly ServiceProvider[];
+}
+
+export interface SamlSsoDeps {
+  readonly config: Config;
+  readonly pipeline: SignInPipeline;
+  readonly cookie: SessionCookie;
+  readonly render: RenderPage;
+  readonly serviceProviders: ServiceProviderLookup;
+  readonly issuer: SamlIssuer;
+  readonly store: StateStore;
+  /** Handles a LogoutRequest or LogoutResponse that arrived at a shared endpoint (/adfs/ls/). */
+  readonly logout?: (req: Request, res: Response, message: InboundSamlMessage) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export const SAML_SSO_PATH = '/saml/sso';
+export const SAML_RESUME_PATH = '/saml/resume';
+const ADFS_PATH = '/adfs/ls';
+const AUTHN_REQUEST = [{ ns: SAML_NS.protocol, localName: 'AuthnRequest' }];
+
+const unknownSp = (issuer: string | undefined) =>
+  new IdpError('unknown_application', 'The application you came from is not known to this sign-in service.', `unknown SAML issuer ${issuer ?? '(none)'}`);
+const expired = () => new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'saml resume without a completed pending sign-in');
+
+export function samlSsoRoutes(deps: SamlSsoDeps): Router {
+  const router = Router();
+  const now = deps.now ?? Date.now;
+  const base = deps.config.server.baseUrl;
+  const endpointUrls = [`${base}${SAML_SSO_PATH}`, `${base}${ADFS_PATH}/`, `${base}${ADFS_PATH}`];
+
+  const post = (req: Request, res: Response, form: SamlPostForm) => {
+    narrowPageCsp(res, 'form-action', [form.action]);
+    deps.render(req, res, 'autopost', { action: form.action, fields: Object.entries(form.fields) });
+  };
+
+  const answerStatus = (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, status: StatusAnswer) => {
+    const form = deps.issuer.status(sp, state, status);
+    req.log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, status: status.subCode ?? status.code }, 'saml: status response');
+    post(req, res, form);
+  };
+
+  /** The assertion for a signed-in person, or NoAuthnContext when their way of signing in is not one the SP accepts. */
+  const respond = async (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, principal: Principal, sessionId: string) => {
+    if (!state.acceptedMethods.includes(principal.authentication.kind)) {
+      return answerStatus(req, res, sp, state, { code: SAML_STATUS.requester, subCode: SAML_STATUS.noAuthnContext, message: 'The requested authentication context cannot be met' });
+    }
+    const form = await deps.issuer.success(principal, sp, state, sessionRef(sessionId));
+    req.log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, assertionId: form.assertionId }, 'saml: response issued');
+    post(req, res, form);
+  };
+
+  const signIn = async (req: Request, res: Response, state: SamlSignInState, request: Omit<Parameters<SignInPipeline['start']>[0], 'resumePath'>, sp: ServiceProvider) => {
+    const sessionId = deps.cookie.read(req);
+    const result = await deps.pipeline.start({ ...request, resumePath: SAML_RESUME_PATH }, sessionId, requestContext(req));
+    if (result.kind === 'signed-in') return respond(req, res, sp, state, result.principal, sessionId!);
+    if (result.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
+    return answerStatus(req, res, sp, state, { code: SAML_STATUS.responder, subCode: SAML_STATUS.noPassive, message: 'The person is not signed in and IsPassive was set' });
+  };
+
+  const authnRequest = async (req: Request, res: Response, message: InboundSamlMessage) => {
+    const sp = message.issuer === undefined ? undefined : deps.serviceProviders.get(message.issuer);
+    if (!sp) throw unknownSp(message.issuer);
+    const verified = verifySamlMessage(message, sp, AUTHN_REQUEST);
+    // Keys were chosen by the posted Issuer: the signed copy must name the same SP.
+    const signedIssuer = firstChild(verified.element, SAML_NS.assertion, 'Issuer')?.textContent?.trim();
+    if (signedIssuer !== sp.entityId) throw unknownSp(signedIssuer);
+    const outcome = readAuthnRequest(verified.element, sp, { endpointUrls, signed: verified.signed, relayState: verified.relayState, now: now() });
+    const requestId = outcome.state.requestId!;
+    // Replay: an AuthnRequest ID is answered once (kept for as long as the request could be accepted).
+    const replayKey = `saml:authn:${createHash('sha256').update(sp.entityId).digest('base64url')}:${requestId}`;
+    if (!(await deps.store.setIfAbsent(replayKey, 1, MAX_REQUEST_AGE_MS + 2 * CLOCK_SKEW_MS))) {
+      throw new IdpError('bad_request', 'This sign-in request was already used. Go back to the application and start again.', `replayed AuthnRequest ${requestId} from ${sp.entityId}`);
+    }
+    req.log.debug({ entityId: sp.entityId, requestId, binding: message.binding, signed: verified.signed }, 'saml: AuthnRequest');
+    if (outcome.kind === 'status') return answerStatus(req, res, sp, outcome.state, outcome.status);
+    return signIn(req, res, outcome.state, outcome.request, sp);
+  };
+
+  /** Everything a SAML endpoint can receive: an AuthnRequest here, logout messages go to the logout handler. */
+  const dispatch = async (req: Request, res: Response, next: NextFunction) => {
+    const parameter = hasSamlMessage(req, 'SAMLRequest') ? 'SAMLRequest' : hasSamlMessage(req, 'SAMLResponse') ? 'SAMLResponse' : undefined;
+    // /adfs/ls/ is shared with WS-Federation: without a SAML message it is not ours.
+    if (parameter === undefined) {
+      if (req.path.startsWith(ADFS_PATH)) return next();
+      throw new IdpError('bad_request', 'The request could not be understood.', 'SAML endpoint without SAMLRequest');
+    }
+    const message = readSamlMessage(req, parameter);
+    if (parameter === 'SAMLRequest' && message.root.namespaceURI === SAML_NS.protocol && message.root.localName === 'AuthnRequest') {
+      return authnRequest(req, res, message);
+    }
+    if (deps.logout) return deps.logout(req, res, message);
+    throw new IdpError('bad_request', 'The request could not be understood.', `unexpected SAML message ${message.root.localName ?? ''}`);
+  };
+
+  router.get(SAML_RESUME_PATH, async (req, res) => {
+    const sessionId = deps.cookie.read(req);
+    const done = await deps.pipeline.finish(queryParam(req, 'pending'), sessionId);
+    const state = done?.pending.protocolState as Partial<SamlSignInState> | undefined;
+    const sp = state?.protocol === 'saml' && state.entityId !== undefined ? deps.serviceProviders.get(state.entityId) : undefined;
+    // The SP's metadata may have changed since: the ACS must still be one it registers.
+    if (!done || !state || !sp || !sessionId || done.pending.resumePath !== SAML_RESUME_PATH || !sp.assertionConsumerServices.some((a) => a.url === state.acsUrl)) {
+      throw expired();
+    }
+    await respond(req, res, sp, state as SamlSignInState, done.principal, sessionId);
+  });
+
+  router.get('/saml/idp-initiated', async (req, res) => {
+    const entityId = queryParam(req, 'sp');
+    const sp = entityId === undefined ? undefined : deps.serviceProviders.get(entityId);
+    if (!sp || !sp.allowIdpInitiated) {
+      throw new IdpError('unknown_application', 'This application cannot be opened from here.', `IdP-initiated sign-on to ${entityId ?? '(none)'} is not allowed`);
+    }
+    const relayState = idpInitiatedRelayState(queryParam(req, 'RelayState') ?? sp.defaultRelayState, sp);
+    const acsUrl = sp.assertionConsumerServices[0]!.url;
+    const state: SamlSignInState = {
+      protocol: 'saml', entityId: sp.entityId, acsUrl, requestId: undefined, relayState, nameIdFormat: sp.nameIdFormat,
+      acceptedMethods: ['password', 'kerberos'], passwordContextClass: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+    };
+    await signIn(req, res, state, { application: sp.entityId, protocolState: state }, sp);
+  });
+
+  for (const path of [SAML_SSO_PATH, ADFS_PATH]) {
+    router.get(path, dispatch);
+    router.post(path, dispatch);
+  }
+  return router;
+}
+
+/**
+ * RelayState of an unsolicited response is chosen by whoever wrote the link, and many SPs redirect
+ * to it after sign-in: only a local path or a URL on one of the SP's own ACS origins is passed on.
+ */
+function idpInitiatedRelayState(value: string | undefined, sp: ServiceProvider): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const refuse = () => new IdpError('bad_request', 'This link to the application is not valid.', `IdP-initiated RelayState ${value.slice(0, 80)} refused for ${sp.entityId}`);
+  if (value.length > 80 || /[\u0000-\u001f\u007f\\]/.test(value)) throw refuse();
+  if (value.startsWith('/') && !value.startsWith('//')) return value;
+  let origin: string;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    throw refuse();
+  }
+  if (!sp.assertionConsumerServices.some((a) => new URL(a.url).origin === origin)) throw refuse();
+  return value;
+}
