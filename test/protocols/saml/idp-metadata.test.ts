@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -29,6 +30,35 @@ const input: SamlMetadataInput = {
   singleLogoutUrl: 'https://sts.example.test/saml/slo',
   attributes: [{ name: UPN, friendlyName: 'UPN' }, { name: GROUP, friendlyName: 'Group & <role>' }],
 };
+
+/**
+ * The OASIS metadata schema, as Debian's opensaml-schemas and xmltooling-schemas ship it, checked by
+ * xmllint offline (a catalog maps the W3C imports to the local copies). Skipped where those packages
+ * are not installed (they are not in scripts/install-test-deps.sh yet).
+ */
+const MD_XSD = '/usr/share/xml/opensaml/saml-schema-metadata-2.0.xsd';
+const W3C = '/usr/share/xml/xmltooling';
+const haveSchema = existsSync(MD_XSD) && existsSync(`${W3C}/xmldsig-core-schema.xsd`) && existsSync('/usr/bin/xmllint');
+function schemaValid(xml: string): { ok: boolean; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fedgate-xsd-'));
+  try {
+    writeFileSync(join(dir, 'catalog.xml'), `<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">${[
+      ['http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd', 'xmldsig-core-schema.xsd'],
+      ['http://www.w3.org/TR/2002/REC-xmlenc-core-20021210/xenc-schema.xsd', 'xenc-schema.xsd'],
+      ['http://www.w3.org/2001/xml.xsd', 'xml.xsd'],
+    ].map(([url, file]) => `<system systemId="${url}" uri="file://${W3C}/${file}"/>`).join('')}</catalog>`);
+    writeFileSync(join(dir, 'md.xml'), xml);
+    const out = execFileSync('xmllint', ['--nonet', '--noout', '--schema', MD_XSD, join(dir, 'md.xml')], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XML_CATALOG_FILES: join(dir, 'catalog.xml') },
+    });
+    return { ok: true, output: out };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('writeSamlMetadata: the standalone signed IdP metadata', () => {
   const xml = writeSamlMetadata(input, signingKey.key);
@@ -67,6 +97,14 @@ describe('writeSamlMetadata: the standalone signed IdP metadata', () => {
       { name: UPN, nameFormat: URI_FORMAT, friendlyName: 'UPN', values: 0 },
       { name: GROUP, nameFormat: URI_FORMAT, friendlyName: 'Group & <role>', values: 0 },
     ]);
+  });
+
+  it.skipIf(!haveSchema)('is valid against the OASIS SAML 2.0 metadata schema (xmllint), which does reject a wrong value', () => {
+    for (const doc of [xml, writeSamlMetadata({ ...input, validUntil: new Date('2030-01-01T00:00:00Z'), cacheDuration: 'PT3600S' }, signingKey.key)]) {
+      const result = schemaValid(doc);
+      expect(result.ok, result.output).toBe(true);
+    }
+    expect(schemaValid(xml.replace('WantAuthnRequestsSigned="false"', 'WantAuthnRequestsSigned="no"')).ok).toBe(false);
   });
 
   it('validUntil and cacheDuration when given', () => {
