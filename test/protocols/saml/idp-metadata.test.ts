@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { writeGeneratedKey } from '../../../src/keys/key-store.js';
 import { writeSamlMetadata, type SamlMetadataInput } from '../../../src/protocols/saml/idp-metadata.js';
@@ -10,7 +9,7 @@ import { startTestApp } from '../../harness/app.js';
 import {
   expectVerifiedAndCanonical, otherKey, signingKey, xmlCryptoVerify, xmlsec1Verify, xmlsec1VerifiesWith,
 } from '../../xml/signature-oracles.js';
-import { readIdpMetadata } from './metadata-consumer.js';
+import { fetchMetadataDocument, readIdpMetadata } from './metadata-consumer.js';
 
 /** fedgate's SAML 2.0 IdP metadata (issue 5 part 6; entra-federation.md §4), read as an SP reads it and checked by xmlsec1. */
 
@@ -135,15 +134,6 @@ describe('writeSamlMetadata: the standalone signed IdP metadata', () => {
 });
 
 describe('GET /saml/metadata', () => {
-  const fetchText = async (app: Parameters<typeof request>[0], path: string) => {
-    const res = await request(app).get(path).buffer(true).parse((r, done) => {
-      let body = '';
-      r.on('data', (c: Buffer) => { body += c.toString(); });
-      r.on('end', () => done(null, body));
-    });
-    return { status: res.status, headers: res.headers as Record<string, string>, xml: res.body as string };
-  };
-
   it('serves the signed document for fedgate’s entityID and /saml endpoints, with both certificates during a rollover, built once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fedgate-roll-'));
     await writeGeneratedKey(dataDir, 'next', 'sts.contoso.test', 365 * 86_400_000);
@@ -151,10 +141,10 @@ describe('GET /saml/metadata', () => {
     const { current, next } = t.services.keys;
     expect(next).toBeDefined();
 
-    const md = await fetchText(t.app, '/saml/metadata');
+    const md = await fetchMetadataDocument(t.app, '/saml/metadata');
     expect(md.status).toBe(200);
-    expect(md.headers['content-type']).toMatch(/^application\/samlmetadata\+xml/);
-    expect(md.headers['cache-control']).toBe('public, max-age=3600');
+    expect(md.type).toMatch(/^application\/samlmetadata\+xml/);
+    expect(md.cacheControl).toBe('public, max-age=3600');
     expect(xmlsec1VerifiesWith(md.xml, 'metadata', current)).toBe(true);
     expect(xmlsec1VerifiesWith(md.xml, 'metadata', next!)).toBe(false);
 
@@ -170,6 +160,6 @@ describe('GET /saml/metadata', () => {
     expect(md.xml).not.toContain('validUntil');
 
     // Signed once at start: the same bytes (same ID, same signature) every time.
-    expect((await fetchText(t.app, '/saml/metadata')).xml).toBe(md.xml);
+    expect((await fetchMetadataDocument(t.app, '/saml/metadata')).xml).toBe(md.xml);
   });
 });

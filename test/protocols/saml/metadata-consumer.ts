@@ -5,6 +5,8 @@
  * does with the document — XPath selections by namespace, as samlify and Shibboleth make them.
  */
 import { createRequire } from 'node:module';
+import type { Express } from 'express';
+import request from 'supertest';
 
 // Local shapes: importing xpath's own types would pull the DOM lib into the whole program.
 interface DomNode {
@@ -80,4 +82,14 @@ export function readIdpMetadata(xml: string): IdpAsSeenBySp {
     })),
     roleChildren: elementChildren(role),
   };
+}
+
+/** GET a metadata document from the app, its body as the exact bytes served. */
+export async function fetchMetadataDocument(app: Express, path: string) {
+  const res = await request(app).get(path).buffer(true).parse((r, done) => {
+    let body = '';
+    r.on('data', (c: Buffer) => { body += c.toString(); });
+    r.on('end', () => done(null, body));
+  });
+  return { status: res.status, type: res.headers['content-type'] as string, cacheControl: res.headers['cache-control'] as string, xml: res.body as string };
 }

@@ -1,24 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { writeGeneratedKey, type SigningKey } from '../../../src/keys/key-store.js';
 import { xmlsec1VerifiesWith } from '../../xml/signature-oracles.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
-import { readIdpMetadata } from '../saml/metadata-consumer.js';
+import { fetchMetadataDocument, readIdpMetadata } from '../saml/metadata-consumer.js';
 
 /** Federation metadata (entra-federation.md §4, §5.3), checked by xmlsec1. */
 const xmlsec1VerifiesMetadata = (xml: string, key: SigningKey) => xmlsec1VerifiesWith(xml, 'metadata', key);
 
-const fetchMetadata = async (t: TestApp, path = '/FederationMetadata/2007-06/FederationMetadata.xml') => {
-  const res = await request(t.app).get(path).buffer(true).parse((r, done) => {
-    let body = '';
-    r.on('data', (c: Buffer) => { body += c.toString(); });
-    r.on('end', () => done(null, body));
-  });
-  return { status: res.status, type: res.headers['content-type'] as string, xml: res.body as string };
-};
+const fetchMetadata = (t: TestApp, path = '/FederationMetadata/2007-06/FederationMetadata.xml') => fetchMetadataDocument(t.app, path);
 
 describe('federation metadata', () => {
   it('is signed by the token-signing certificate, names the service and its passive endpoint, at both path spellings', async () => {
