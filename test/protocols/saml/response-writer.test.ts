@@ -8,7 +8,7 @@ import { writeSaml2Response, type Saml2ResponseBody } from '../../../src/protoco
 import type { SignatureAlgorithm } from '../../../src/xml/enveloped-signature.js';
 import { DSIG, firstElement, otherKey, parseXml, signingKey, xmlCryptoCanonical, xmlCryptoVerify } from '../../xml/signature-oracles.js';
 import {
-  base64, ENTRA, entraAssertionInput, IDP_ISSUER, IMMUTABLE_ID, nodeSamlSp, nodeSamlSpExpecting, REQUEST_ID, responseInput, SP, SP_CERT_BASE64, SP_PRIVATE_KEY_PEM,
+  base64, childNames, ENTRA, entraAssertionInput, IDP_ISSUER, IMMUTABLE_ID, nodeSamlSp, nodeSamlSpExpecting, REQUEST_ID, responseInput, SP, SP_CERT_BASE64, SP_PRIVATE_KEY_PEM,
   spAssertionInput, xmlsec1Decrypt, xmlsec1VerifySaml2,
 } from './writer-fixtures.js';
 
@@ -24,11 +24,6 @@ function response(body: Saml2ResponseBody, signResponse?: SignatureAlgorithm, ov
   return writeSaml2Response(responseInput(new Date(), overrides), body, signResponse === undefined ? undefined : { key, algorithm: signResponse });
 }
 
-const childNames = (e: Element): string[] => {
-  const names: string[] = [];
-  for (let n = e.firstChild; n; n = n.nextSibling) names.push(n.nodeType === 1 ? String((n as Element).localName) : `#${n.nodeType}`);
-  return names;
-};
 
 function expectXmlsec1(xml: string, signed: Parameters<typeof xmlsec1VerifySaml2>[1]): void {
   const result = xmlsec1VerifySaml2(xml, signed);

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Element } from '@xmldom/xmldom';
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import { SAML_AUTHN_CONTEXT, SAML_NAMEID_FORMAT, SAML_NS } from '../../../src/protocols/saml/saml-constants.js';
 import type { Saml2AssertionInput } from '../../../src/protocols/saml/saml2-assertion.js';
@@ -125,6 +126,13 @@ export async function nodeSamlSpExpecting(requestId: string, options: Partial<Sa
   const sp = nodeSamlSp({ validateInResponseTo: ValidateInResponseTo.always, ...options });
   await sp.cacheProvider.saveAsync(requestId, new Date().toISOString());
   return sp;
+}
+
+/** Child element local names, in order (text nodes as #3: there must be none). */
+export function childNames(e: Element): string[] {
+  const names: string[] = [];
+  for (let n = e.firstChild; n; n = n.nextSibling) names.push(n.nodeType === 1 ? String((n as Element).localName) : `#${n.nodeType}`);
+  return names;
 }
 
 export const base64 = (xml: string): string => Buffer.from(xml, 'utf8').toString('base64');
