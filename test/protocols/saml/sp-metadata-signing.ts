@@ -8,10 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignedXml } from 'xml-crypto';
 import { XMLDSIG_ALGORITHMS } from '../../../src/xml/verify-signed.js';
+import { otherKey, signingKey, type TestKey } from '../../xml/signature-oracles.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const XML_FIXTURES = join(HERE, '../../xml/fixtures');
-export const FIXTURES = join(HERE, 'fixtures');
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 export interface PemPair {
   readonly keyPem: string;
@@ -21,20 +20,17 @@ export interface PemPair {
   readonly certBase64: string;
 }
 
-function pair(name: string): PemPair {
-  const certFile = join(XML_FIXTURES, `${name}.cert.pem`);
-  const certPem = readFileSync(certFile, 'utf8');
-  return {
-    keyPem: readFileSync(join(XML_FIXTURES, `${name}.test-key.pem`), 'utf8'),
-    certPem,
-    certFile,
-    certBase64: certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''),
-  };
-}
+/** node-saml and xml-crypto take PEM text; the configuration keeps base64 DER. */
+const pems = (key: TestKey): PemPair => ({
+  keyPem: key.key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  certPem: key.certPem,
+  certFile: key.certFile,
+  certBase64: key.key.certificateBase64,
+});
 
 /** The SP's (or its federation's) key, and an unrelated one. */
-export const spKey = pair('token-signing');
-export const otherSpKey = pair('other-signing');
+export const spKey = pems(signingKey);
+export const otherSpKey = pems(otherKey);
 
 export const fixture = (name: string): string => readFileSync(join(FIXTURES, `sp-metadata-${name}.xml`), 'utf8');
 
