@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, with Debian's apt-get, what the test suite starts for real on loopback: OpenLDAP slapd,
-# Samba as an AD domain controller, an MIT Kerberos KDC (curl is its Negotiate client), xmlsec1
+# Samba as an AD domain controller, an MIT Kerberos KDC (curl is its Negotiate client), xmlsec1, xmllint with the OASIS SAML schemas
 # (an independent signature check) and chromium (the browser tests). Run as root on Debian 12.
 # Safe to run again.
 set -euo pipefail
@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 # curl: the SPNEGO tests' browser (curl --negotiate, GSS-API built in Debian's curl).
 PACKAGES=(slapd ldap-utils samba samba-ad-provision samba-dsdb-modules krb5-user krb5-kdc krb5-admin-server
-  libkrb5-dev ldb-tools smbclient xmlsec1 chromium openssl curl)
+  libkrb5-dev ldb-tools smbclient xmlsec1 libxml2-utils opensaml-schemas xmltooling-schemas chromium openssl curl)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,9 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Principal } from '../../core/principal.js';
 import type { KeyStore } from '../../keys/key-store.js';
-import { samlAssertionContent, type SamlContentOptions } from './assertion-content.js';
+import { samlAssertionContent, type SamlContentOptions, type SamlNameId } from './assertion-content.js';
 import type { SamlSignInState, StatusAnswer } from './authn-request.js';
 import { encryptAssertion } from './encrypt-assertion.js';
+import { postBindingForm } from './redirect-binding.js';
 import type { ServiceProvider } from './service-provider.js';
 import { writeSignedSaml2Assertion } from './saml2-assertion.js';
 import { writeSaml2Response } from './saml2-response.js';
@@ -17,7 +18,7 @@ import { writeSaml2Response } from './saml2-response.js';
 export interface SamlPostForm {
   /** The registered ACS the form posts to. */
   readonly action: string;
-  readonly fields: { readonly SAMLResponse: string; readonly RelayState?: string };
+  readonly fields: Readonly<Record<string, string>>;
   readonly responseId: string;
 }
 
@@ -28,7 +29,7 @@ export interface SamlIssuerOptions extends SamlContentOptions {
 }
 
 export interface SamlIssuer {
-  success(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string): Promise<SamlPostForm & { assertionId: string }>;
+  success(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string): Promise<SamlPostForm & { assertionId: string; nameId: SamlNameId; issuer: string }>;
   status(sp: ServiceProvider, state: SamlSignInState, status: StatusAnswer): SamlPostForm;
   /** The SessionIndex of a session: the same for every SP (as AD FS), not the session's id or reference. */
   sessionIndex(sessionReference: string): string;
@@ -43,10 +44,7 @@ export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
     `_${createHmac('sha256', options.nameIdSalt).update(`session-index\n${sessionReference}`).digest('hex').slice(0, 40)}`;
   const signer = (sp: ServiceProvider) => ({ key: options.keys.current, algorithm: sp.signatureAlgorithm });
   const form = (state: SamlSignInState, xml: string, responseId: string): SamlPostForm => ({
-    action: state.acsUrl,
-    fields: state.relayState === undefined
-      ? { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') }
-      : { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64'), RelayState: state.relayState },
+    ...postBindingForm(state.acsUrl, { parameter: 'SAMLResponse', xml, relayState: state.relayState }),
     responseId,
   });
 
@@ -78,7 +76,7 @@ export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
       const xml = writeSaml2Response({
         id: responseId, issueInstant: issued, issuer: content.issuer, destination: state.acsUrl, inResponseTo: state.requestId,
       }, body, sp.signResponse ? signer(sp) : undefined);
-      return { ...form(state, xml, responseId), assertionId };
+      return { ...form(state, xml, responseId), assertionId, nameId: content.nameId, issuer: content.issuer };
     },
 
     status(sp, state, status) {

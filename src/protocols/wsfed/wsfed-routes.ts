@@ -9,6 +9,7 @@ import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { IssueSignInResponse } from './issue-token.js';
+import { wsfedCleanupTargets } from './signout-cleanup.js';
 import { parseSignIn, type WsfedParams, type WsfedState } from './signin-request.js';
 
 /**
@@ -68,15 +69,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     // Every WS-Fed application of the session gets wsignoutcleanup1.0 in a hidden frame (§1.7).
     // The application that asked to sign out (its wreply) has done so itself: every other one is told.
     const initiator = allowed ? relyingParties.find((rp) => rp.replyUrls.includes(wreply!))?.identifier : undefined;
-    const applications = (session?.relyingParties ?? []).flatMap((id) => {
-      const rp = byRealm.get(id);
-      if (!rp || id === initiator) return [];
-      const url = new URL(rp.replyUrls[0]!);
-      url.search = '';
-      url.hash = '';
-      url.searchParams.set('wa', 'wsignoutcleanup1.0');
-      return [{ name: rp.displayName ?? rp.identifier, cleanupUrl: url.toString() }];
-    });
+    const applications = wsfedCleanupTargets(relyingParties, session?.relyingParties ?? [], initiator);
     if (applications.length > 0) narrowPageCsp(res, 'frame-src', applications.map((a) => a.cleanupUrl));
     deps.render(req, res, 'wsfed-signed-out', { applications, continueUrl: allowed ? wreply : undefined });
   };
