@@ -1,9 +1,7 @@
-import { X509Certificate } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import xmlenc from 'xml-encryption';
 import { element, namespace, serializeFragment, trustedFragment, type CanonicalFragment } from '../../xml/canonical-xml.js';
 import { keyInfoElement, SIGNATURE_ALGORITHMS, XMLDSIG_NS } from '../../xml/enveloped-signature.js';
-import { parseXml } from '../../xml/parse-xml.js';
 import { SAML_NS } from './saml-constants.js';
 
 /**
@@ -14,9 +12,12 @@ import { SAML_NS } from './saml-constants.js';
  * Why the element is written again instead of embedding xml-encryption's output: its templates
  * put whitespace between elements, self-close EncryptionMethod and redeclare namespaces, so its
  * string is not exclusive-canonical and could not sit inside a signed Response whose digest is taken
- * over the bytes we wrote. So its output (our own, a few kilobytes) is read back with the hardened
- * parser, the algorithms it used are checked to be those asked for, and the same EncryptedData,
- * same algorithms, certificate and cipher values, is serialised canonically with the outbound writer.
+ * over the bytes we wrote. So the same EncryptedData (same algorithms, certificate and cipher values)
+ * is serialised canonically with the outbound writer. The values are read from the library's output
+ * by a scan, not a parse (a DOM parse cost as much as the encryption, performance.md): the XML
+ * Encryption schema fixes their order (EncryptedData's EncryptionMethod, then KeyInfo holding the
+ * EncryptedKey's EncryptionMethod and CipherValue, then EncryptedData's CipherValue), the output is
+ * our own call's, and anything but exactly two of each, with the algorithms asked for, is refused.
  */
 
 export type AssertionEncryption = 'aes256-gcm' | 'aes256-cbc' | 'aes128-cbc';
@@ -27,7 +28,7 @@ const CONTENT_ALGORITHMS = {
   'aes128-cbc': 'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
 } as const satisfies Record<AssertionEncryption, string>;
 export const RSA_OAEP_MGF1P = 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p';
-/** The OAEP digest xml-encryption uses with rsa-oaep-mgf1p (the identifier fixes MGF1 to SHA-1 too). */
+/** The OAEP digest, pinned in the call and written in DigestMethod (rsa-oaep-mgf1p fixes MGF1 to SHA-1). */
 const OAEP_DIGEST = SIGNATURE_ALGORITHMS['rsa-sha1'].digestMethod;
 const ENCRYPTED_ELEMENT = 'http://www.w3.org/2001/04/xmlenc#Element';
 
@@ -35,43 +36,57 @@ const SAML = namespace('saml', SAML_NS.assertion);
 const XENC = namespace('xenc', SAML_NS.xmlenc);
 const DS_DEFAULT = namespace('', XMLDSIG_NS);
 
-// Generous: the encrypted form of a large assertion (many groups) is about 4/3 of it.
-const MAX_ENCRYPTED_BYTES = 8 * 1024 * 1024;
+interface EncryptionCertificate {
+  readonly publicKey: KeyObject;
+  readonly pem: string;
+}
 
-function encryptWithLibrary(content: string, certificate: X509Certificate, algorithm: AssertionEncryption): Promise<string> {
+// Parsed once per certificate: a PEM key per publicEncrypt costs several times the RSA operation.
+// SPs' encryption certificates are few (configuration and metadata); the cap only bounds rotation.
+const certificates = new Map<string, EncryptionCertificate>();
+const MAX_CACHED_CERTIFICATES = 256;
+
+function encryptionCertificate(certificateBase64: string): EncryptionCertificate {
+  let cached = certificates.get(certificateBase64);
+  if (cached === undefined) {
+    const certificate = new X509Certificate(Buffer.from(certificateBase64, 'base64'));
+    if (certificates.size >= MAX_CACHED_CERTIFICATES) certificates.clear();
+    cached = { publicKey: certificate.publicKey, pem: certificate.toString() };
+    certificates.set(certificateBase64, cached);
+  }
+  return cached;
+}
+
+function encryptWithLibrary(content: string, certificate: EncryptionCertificate, algorithm: AssertionEncryption): Promise<string> {
+  const options = {
+    // xml-encryption hands rsa_pub to crypto.publicEncrypt, which takes a KeyObject (its types say PEM).
+    rsa_pub: certificate.publicKey as unknown as string,
+    pem: certificate.pem,
+    encryptionAlgorithm: CONTENT_ALGORITHMS[algorithm],
+    keyEncryptionAlgorithm: RSA_OAEP_MGF1P,
+    keyEncryptionDigest: 'sha1',
+    // AES-CBC is sent only to SPs configured for it (old SPs without GCM): the library's refusal
+    // is for callers that did not choose, and its console warning is not our log.
+    disallowEncryptionWithInsecureAlgorithm: algorithm === 'aes256-gcm',
+    warnInsecureAlgorithm: false,
+  } as const;
   return new Promise((resolve, reject) => {
-    xmlenc.encrypt(content, {
-      rsa_pub: certificate.publicKey.export({ format: 'pem', type: 'spki' }),
-      pem: certificate.toString(),
-      encryptionAlgorithm: CONTENT_ALGORITHMS[algorithm],
-      keyEncryptionAlgorithm: RSA_OAEP_MGF1P,
-      // AES-CBC is sent only to SPs configured for it (old SPs without GCM): the library's refusal
-      // is for callers that did not choose, and its console warning is not our log.
-      disallowEncryptionWithInsecureAlgorithm: algorithm === 'aes256-gcm',
-      warnInsecureAlgorithm: false,
-    }, (err, result) => (err ? reject(err) : resolve(result)));
+    xmlenc.encrypt(content, options, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
 
-/** The one child element of `parent` with this namespace and local name, or an error. */
-function only(parent: Element, ns: string, localName: string): Element {
-  const found: Element[] = [];
-  for (let n = parent.firstChild; n; n = n.nextSibling) {
-    const e = n as Element;
-    if (n.nodeType === 1 && e.namespaceURI === ns && e.localName === localName) found.push(e);
+const ENCRYPTION_METHOD = /<(?:[A-Za-z_][\w.-]*:)?EncryptionMethod\s+Algorithm="([^"]*)"/g;
+const CIPHER_VALUE = /<(?:[A-Za-z_][\w.-]*:)?CipherValue>([A-Za-z0-9+/]+={0,2})<\//g;
+
+/** [EncryptedData's, EncryptedKey's] EncryptionMethod algorithms and CipherValues, in schema order. */
+function scanPieces(encrypted: string): { algorithms: string[]; values: string[] } {
+  const algorithms = Array.from(encrypted.matchAll(ENCRYPTION_METHOD), (m) => m[1] ?? '');
+  const values = Array.from(encrypted.matchAll(CIPHER_VALUE), (m) => m[1] ?? '');
+  const cipherValues = encrypted.split('CipherValue>').length - 1;
+  if (algorithms.length !== 2 || values.length !== 2 || cipherValues !== 4 || !/^\s*<(?:[\w.-]+:)?EncryptedData[\s>]/.test(encrypted)) {
+    throw new Error('xml-encryption output is not one EncryptedData with one EncryptedKey');
   }
-  if (found.length !== 1 || !found[0]) throw new Error(`xml-encryption output: expected one ${localName} in ${parent.localName}, found ${found.length}`);
-  return found[0];
-}
-
-function algorithmOf(method: Element, expected: string): void {
-  if (method.getAttribute('Algorithm') !== expected) throw new Error(`xml-encryption used ${method.getAttribute('Algorithm')}, not ${expected}`);
-}
-
-function cipherValue(parent: Element): string {
-  const value = only(only(parent, SAML_NS.xmlenc, 'CipherData'), SAML_NS.xmlenc, 'CipherValue').textContent ?? '';
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) throw new Error('xml-encryption output: CipherValue is not base64');
-  return value;
+  return { algorithms, values };
 }
 
 /**
@@ -79,15 +94,11 @@ function cipherValue(parent: Element): string {
  * returns the saml:EncryptedAssertion element, canonical, for writeSaml2Response.
  */
 export async function encryptAssertion(signedAssertionXml: string, certificateBase64: string, algorithm: AssertionEncryption): Promise<string> {
-  const certificate = new X509Certificate(Buffer.from(certificateBase64, 'base64'));
   const contentAlgorithm = CONTENT_ALGORITHMS[algorithm];
-  const encrypted = parseXml(await encryptWithLibrary(signedAssertionXml, certificate, algorithm), { maxBytes: MAX_ENCRYPTED_BYTES }).documentElement;
-  if (!encrypted || encrypted.namespaceURI !== SAML_NS.xmlenc || encrypted.localName !== 'EncryptedData') throw new Error('xml-encryption output: no EncryptedData');
-  algorithmOf(only(encrypted, SAML_NS.xmlenc, 'EncryptionMethod'), contentAlgorithm);
-  const encryptedKey = only(only(encrypted, XMLDSIG_NS, 'KeyInfo'), SAML_NS.xmlenc, 'EncryptedKey');
-  const keyMethod = only(encryptedKey, SAML_NS.xmlenc, 'EncryptionMethod');
-  algorithmOf(keyMethod, RSA_OAEP_MGF1P);
-  algorithmOf(only(keyMethod, XMLDSIG_NS, 'DigestMethod'), OAEP_DIGEST);
+  const { algorithms, values } = scanPieces(await encryptWithLibrary(signedAssertionXml, encryptionCertificate(certificateBase64), algorithm));
+  const [dataAlgorithm, keyAlgorithm] = algorithms;
+  const [encryptedKey, encryptedContent] = values as [string, string];
+  if (dataAlgorithm !== contentAlgorithm || keyAlgorithm !== RSA_OAEP_MGF1P) throw new Error(`xml-encryption used ${dataAlgorithm} and ${keyAlgorithm}`);
 
   return serializeFragment(element(SAML, 'EncryptedAssertion', {}, [
     element(XENC, 'EncryptedData', { Type: ENCRYPTED_ELEMENT }, [
@@ -97,10 +108,10 @@ export async function encryptAssertion(signedAssertionXml: string, certificateBa
           element(XENC, 'EncryptionMethod', { Algorithm: RSA_OAEP_MGF1P }, [element(DS_DEFAULT, 'DigestMethod', { Algorithm: OAEP_DIGEST })]),
           // Which of the SP's keys to decrypt with (an SP may hold its current and next one).
           keyInfoElement(certificateBase64),
-          element(XENC, 'CipherData', {}, [element(XENC, 'CipherValue', {}, [cipherValue(encryptedKey)])]),
+          element(XENC, 'CipherData', {}, [element(XENC, 'CipherValue', {}, [encryptedKey])]),
         ]),
       ]),
-      element(XENC, 'CipherData', {}, [element(XENC, 'CipherValue', {}, [cipherValue(encrypted)])]),
+      element(XENC, 'CipherData', {}, [element(XENC, 'CipherValue', {}, [encryptedContent])]),
     ]),
   ])).xml;
 }
