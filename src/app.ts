@@ -12,6 +12,9 @@ import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
+import { createSamlIssuer } from './protocols/saml/issue-response.js';
+import { createSingleLogout } from './protocols/saml/single-logout.js';
+import { samlSsoRoutes } from './protocols/saml/sso-routes.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
 
@@ -62,10 +65,16 @@ export function createApp(services: Services): Express {
   app.use(healthRoutes({ directory: services.directory, keys: services.keys, kerberos: services.negotiate?.acceptor }));
   app.use('/static', express.static(`${VIEWS_DIR}static`, { maxAge: '1h', index: false }));
   if (logoFile) app.get('/branding/logo', (_req, res) => res.sendFile(logoFile));
+  const samlIssuer = createSamlIssuer({ keys: services.keys, nameIdSalt: services.samlNameIdSalt, netbiosDomain });
+  // One sign-out for every protocol: SAML single logout, WS-Fed cleanup frames, the signed-out page.
+  const singleLogout = createSingleLogout({
+    config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, keys: services.keys,
+    store: services.store, sessionIndex: samlIssuer.sessionIndex,
+  });
   app.use(loginRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,
     keepMeSignedIn: config.session.keepMeSignedIn, passwordChangeUrl: config.branding.passwordChangeUrl, applicationName,
-    negotiate: services.negotiate,
+    negotiate: services.negotiate, signOut: singleLogout.signOut,
   }));
   app.use(portalRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render,
@@ -76,6 +85,12 @@ export function createApp(services: Services): Express {
     netbiosDomain,
   }));
   app.use(metadataRoutes(config, services.keys));
+  app.use(singleLogout.router);
+  // Before WS-Fed: /adfs/ls/ carries SAML messages too, and this router passes on what is not SAML.
+  app.use(samlSsoRoutes({
+    config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, issuer: samlIssuer,
+    store: services.store, logout: singleLogout.handle, record: singleLogout.record,
+  }));
   app.use(wsfedRoutes({
     config, pipeline: services.pipeline, cookie, render,
     issue: createWsfedIssuer({
@@ -83,8 +98,8 @@ export function createApp(services: Services): Express {
       netbiosDomain,
     }),
     isInternal: services.isInternal,
+    signOut: singleLogout.signOut,
   }));
-  // A later issue mounts the SAML 2.0 router here.
 
   app.use(notFoundHandler());
   app.use(errorHandler(render));

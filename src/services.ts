@@ -15,6 +15,8 @@ import { createSessions, type Sessions } from './session/sessions.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { StateStore } from './state/state-store.js';
 import type { oidcRoutes } from './protocols/oidc/oidc-routes.js';
+import { createServiceProviderRegistry, type ServiceProviderRegistry } from './protocols/saml/service-providers.js';
+import { generatedSecret } from './keys/generated-secret.js';
 
 /**
  * The composition root: every backend is built once here and handed to the app. Nothing else
@@ -40,6 +42,10 @@ export interface Services {
    * only then, as oidc-provider warns on stderr when imported on Node 20.
    */
   readonly oidcRoutes: typeof oidcRoutes | undefined;
+  /** The SAML service providers, their metadata read (files) or being fetched (URLs). */
+  readonly serviceProviders: ServiceProviderRegistry;
+  /** Secret of SAML persistent and transient NameIDs and SessionIndexes. */
+  readonly samlNameIdSalt: string;
 }
 
 export interface ServiceOverrides {
@@ -76,9 +82,17 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     policy: createNegotiatePolicy(kerberos, isInternal),
   } : undefined;
   const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
-  return { config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [], oidcRoutes: oidc?.oidcRoutes };
+  const serviceProviders = await createServiceProviderRegistry(config, log.child({ component: 'saml' }));
+  // Generated only when a SAML SP exists: a WS-Fed-only installation gets no file it does not use.
+  const hasSaml = config.relyingParties.some((rp) => rp.protocol === 'saml');
+  const samlNameIdSalt = config.saml.persistentIdSalt ?? (hasSaml ? generatedSecret(config.dataDir, 'saml', 'persistent-id-salt') : 'no-saml-service-providers');
+  return {
+    config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [],
+    oidcRoutes: oidc?.oidcRoutes, serviceProviders, samlNameIdSalt,
+  };
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  services.serviceProviders.close();
   await Promise.allSettled([services.directory.close(), services.store.close()]);
 }

@@ -12,6 +12,7 @@ import type { SessionCookie } from '../http/session-cookie.js';
 import { pickMessages } from '../i18n/messages.js';
 import type { Sessions } from '../session/sessions.js';
 import { MAX_LOGIN_LENGTH, type PasswordFailure, type SignInPipeline } from './sign-in-pipeline.js';
+import type { SignOut } from '../protocols/saml/single-logout.js';
 
 /** The sign-in form (/login) and the sign-out page (/logout), shared by every protocol. */
 export interface LoginRouteDeps {
@@ -26,6 +27,8 @@ export interface LoginRouteDeps {
   readonly applicationName: (identifier: string) => string;
   /** Seamless Windows sign-in, when authn.kerberos is configured. */
   readonly negotiate?: NegotiateDeps | undefined;
+  /** Ends the session and tells its applications (single-logout.ts). */
+  readonly signOut: SignOut;
 }
 
 export interface NegotiateDeps {
@@ -143,12 +146,9 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
   router.post('/logout', async (req, res) => {
     const id = deps.cookie.read(req);
     const session = await deps.sessions.use(id);
-    if (session) {
-      verifyCsrfToken(req, session.csrfToken);
-      await deps.pipeline.signOut(id, requestContext(req));
-    }
-    deps.cookie.clear(res);
-    deps.render(req, res, 'signed-out');
+    if (session) verifyCsrfToken(req, session.csrfToken);
+    // Signs out of every application of the session too (SAML single logout, WS-Fed cleanup).
+    await deps.signOut(req, res, { kind: 'page', continueUrl: undefined });
   });
 
   return router;

@@ -39,13 +39,13 @@ export interface ParticipantRecord {
   readonly issuer: string;
 }
 
-type Initiator =
+export type SignOutInitiator =
   | { readonly kind: 'saml'; readonly entityId: string; readonly requestId: string; readonly relayState: string | undefined }
-  | { readonly kind: 'page'; readonly continueUrl: string | undefined };
+  | { readonly kind: 'page'; readonly continueUrl: string | undefined; readonly application?: string };
 
 interface LogoutRun {
   readonly id: string;
-  readonly initiator: Initiator;
+  readonly initiator: SignOutInitiator;
   readonly sessionIndex: string;
   readonly remaining: readonly ParticipantRecord[];
   readonly cleanup: readonly CleanupTarget[];
@@ -68,9 +68,12 @@ export interface SingleLogoutDeps {
   readonly now?: () => number;
 }
 
+/** Ends the browser's session and tells every participant but `except`, then finishes as the initiator needs. */
+export type SignOut = (req: Request, res: Response, initiator: SignOutInitiator, except?: string) => Promise<void>;
+
 export interface SingleLogout {
   /** Ends the browser's session and tells every participant but `except`, then finishes as the initiator needs. */
-  signOut(req: Request, res: Response, initiator: Initiator, except?: string): Promise<void>;
+  readonly signOut: SignOut;
   /** A LogoutRequest or LogoutResponse that arrived at a SAML endpoint. */
   handle(req: Request, res: Response, message: InboundSamlMessage): Promise<void>;
   /** Remembers what an SP received, for its logout (kept as long as a session can live). */
@@ -131,17 +134,24 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
         nameId: next.nameId, sessionIndexes: [run.sessionIndex], notOnOrAfter: new Date(issued.getTime() + REQUEST_VALIDITY_MS),
       }, signed ? signer(sp) : undefined), undefined);
     }
+    const { initiator } = run;
+    const showCleanup = () => {
+      if (run.cleanup.length > 0) narrowPageCsp(res, 'frame-src', run.cleanup.map((c) => c.cleanupUrl));
+    };
+    if (initiator.kind === 'page') {
+      await deps.store.delete(runKey(run.id));
+      if (run.cleanup.length === 0 && !initiator.continueUrl) return deps.render(req, res, 'signed-out');
+      // The page's script follows Continue once every cleanup frame has loaded.
+      showCleanup();
+      return deps.render(req, res, 'wsfed-signed-out', { applications: run.cleanup, continueUrl: initiator.continueUrl });
+    }
     if (run.cleanup.length > 0 && !run.cleanupShown) {
+      // The SP that asked waits for its LogoutResponse: after the frames, back here to send it.
       await save({ ...run, cleanupShown: true, awaiting: undefined });
-      narrowPageCsp(res, 'frame-src', run.cleanup.map((c) => c.cleanupUrl));
+      showCleanup();
       return deps.render(req, res, 'wsfed-signed-out', { applications: run.cleanup, continueUrl: `${CONTINUE_PATH}?run=${run.id}` });
     }
     await deps.store.delete(runKey(run.id));
-    const { initiator } = run;
-    if (initiator.kind === 'page') {
-      if (initiator.continueUrl) return res.redirect(303, initiator.continueUrl);
-      return deps.render(req, res, 'signed-out');
-    }
     const sp = deps.serviceProviders.get(initiator.entityId);
     if (!sp?.singleLogout) return deps.render(req, res, 'signed-out');
     return respondTo(req, res, sp, initiator.requestId, run.partial ? PARTIAL_LOGOUT : { code: SAML_STATUS.success }, initiator.relayState);
@@ -157,7 +167,7 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
 
   const signOut: SingleLogout['signOut'] = async (req, res, initiator, except) => {
     const sessionId = deps.cookie.read(req);
-    const session: SsoSession | undefined = await deps.pipeline.signOut(sessionId, requestContext(req), initiator.kind === 'saml' ? initiator.entityId : undefined);
+    const session: SsoSession | undefined = await deps.pipeline.signOut(sessionId, requestContext(req), initiator.kind === 'saml' ? initiator.entityId : initiator.application);
     deps.cookie.clear(res);
     const reference = sessionId ? sessionRef(sessionId) : '';
     const applications = session?.relyingParties ?? [];

@@ -16,6 +16,7 @@ import { firstChild, hasSamlMessage, readSamlMessage, verifySamlMessage, type In
 import type { SamlIssuer, SamlPostForm } from './issue-response.js';
 import { SAML_NS, SAML_STATUS } from './saml-constants.js';
 import type { ServiceProvider } from './service-provider.js';
+import type { ParticipantRecord } from './single-logout.js';
 
 /**
  * SAML 2.0 Web Browser SSO (saml-profiles §4.1) at /saml/sso and at AD FS's /adfs/ls/ (Redirect
@@ -38,6 +39,8 @@ export interface SamlSsoDeps {
   readonly store: StateStore;
   /** Handles a LogoutRequest or LogoutResponse that arrived at a shared endpoint (/adfs/ls/). */
   readonly logout?: (req: Request, res: Response, message: InboundSamlMessage) => Promise<void>;
+  /** Remembers the NameID an SP received in a session, for its single logout. */
+  readonly record?: (sessionId: string, participant: ParticipantRecord) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -73,6 +76,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
       return answerStatus(req, res, sp, state, { code: SAML_STATUS.requester, subCode: SAML_STATUS.noAuthnContext, message: 'The requested authentication context cannot be met' });
     }
     const form = await deps.issuer.success(principal, sp, state, sessionRef(sessionId));
+    await deps.record?.(sessionId, { entityId: sp.entityId, nameId: form.nameId, issuer: form.issuer });
     req.log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, assertionId: form.assertionId }, 'saml: response issued');
     post(req, res, form);
   };

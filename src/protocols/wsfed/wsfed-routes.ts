@@ -9,7 +9,7 @@ import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { IssueSignInResponse } from './issue-token.js';
-import { wsfedCleanupTargets } from './signout-cleanup.js';
+import type { SignOut } from '../saml/single-logout.js';
 import { parseSignIn, type WsfedParams, type WsfedState } from './signin-request.js';
 
 /**
@@ -23,6 +23,8 @@ export interface WsfedRouteDeps {
   readonly render: RenderPage;
   readonly issue: IssueSignInResponse;
   readonly isInternal: NetworkTest;
+  /** Ends the session and tells the session's other applications (single-logout.ts). */
+  readonly signOut: SignOut;
 }
 
 export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
@@ -64,14 +66,10 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     const wreply = param(req, 'wreply');
     const allowed = wreply !== undefined && relyingParties.some((rp) => rp.replyUrls.includes(wreply));
     if (wreply !== undefined && !allowed) req.log.warn({ wreply }, 'wsfed: sign-out wreply is not registered; not redirecting');
-    const session = await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), 'wsfed');
-    deps.cookie.clear(res);
-    // Every WS-Fed application of the session gets wsignoutcleanup1.0 in a hidden frame (§1.7).
-    // The application that asked to sign out (its wreply) has done so itself: every other one is told.
+    // Every other application of the session is told (SAML single logout, wsignoutcleanup1.0 frames
+    // §1.7); the application that asked to sign out (its wreply) has done so itself.
     const initiator = allowed ? relyingParties.find((rp) => rp.replyUrls.includes(wreply!))?.identifier : undefined;
-    const applications = wsfedCleanupTargets(relyingParties, session?.relyingParties ?? [], initiator);
-    if (applications.length > 0) narrowPageCsp(res, 'frame-src', applications.map((a) => a.cleanupUrl));
-    deps.render(req, res, 'wsfed-signed-out', { applications, continueUrl: allowed ? wreply : undefined });
+    await deps.signOut(req, res, { kind: 'page', continueUrl: allowed ? wreply : undefined, application: 'wsfed' }, initiator);
   };
 
   const dispatch = async (req: Request, res: Response) => {
