@@ -15,6 +15,7 @@ import { portalRoutes } from './portal/portal-routes.js';
 import { createSamlIssuer } from './protocols/saml/issue-response.js';
 import { createSingleLogout } from './protocols/saml/single-logout.js';
 import { samlSsoRoutes } from './protocols/saml/sso-routes.js';
+import { idpInitiatedPage } from './protocols/saml/idp-initiated-page.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
 
@@ -86,6 +87,7 @@ export function createApp(services: Services): Express {
   }));
   app.use(metadataRoutes(config, services.keys));
   app.use(singleLogout.router);
+  if (config.saml.idpInitiatedSignOnPage) app.use(idpInitiatedPage({ render, serviceProviders: services.serviceProviders }));
   // Before WS-Fed: /adfs/ls/ carries SAML messages too, and this router passes on what is not SAML.
   app.use(samlSsoRoutes({
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, issuer: samlIssuer,
