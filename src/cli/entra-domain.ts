@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Config, FederatedDomain, WsfedRelyingPartyConfig } from '../config/schema.js';
+import type { Config, FederatedDomain } from '../config/schema.js';
 import { daysUntilExpiry, generatedKeyPaths, loadKeyStore, type KeyStore } from '../keys/key-store.js';
 import { createLogger } from '../observability/logger.js';
 import {
@@ -16,6 +16,7 @@ export const ENTRA_DOMAIN_USAGE = `usage: fedgate entra-domain --config FILE --d
        fedgate entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--with-ws-trust] --check EXPORTED.json
 
   prints the Microsoft Graph body and PowerShell commands that federate DOMAIN with fedgate;
+  --protocol    must be the protocol of the relying party holding DOMAIN (the default)
   --json        only the Graph body (for scripts)
   --check FILE  compare Entra's configuration (JSON of GET .../domains/DOMAIN/federationConfiguration
                 or Get-MgDomainFederationConfiguration | ConvertTo-Json) with fedgate's:
@@ -52,20 +53,24 @@ export function federationEndpoints(baseUrl: string) {
   };
 }
 
-export function entraRelyingParties(config: Config): WsfedRelyingPartyConfig[] {
-  return config.relyingParties.filter((rp): rp is WsfedRelyingPartyConfig => rp.protocol === 'wsfed' && rp.profile === 'entra');
-}
+/** A federated domain of an Entra relying party, and the protocol fedgate serves it with. */
+export type EntraDomain = FederatedDomain & { readonly protocol: EntraProtocol };
 
-export function entraDomains(config: Config): FederatedDomain[] {
-  return entraRelyingParties(config).flatMap((rp) => rp.domains);
+/** The domains of every Entra relying party: WS-Fed (protocol wsfed) and SAML 2.0 (protocol saml). */
+export function entraDomains(config: Config): EntraDomain[] {
+  return config.relyingParties.flatMap((rp) => {
+    if (rp.protocol === 'oidc' || rp.profile !== 'entra') return [];
+    const protocol: EntraProtocol = rp.protocol === 'wsfed' ? 'wsFed' : 'saml';
+    return rp.domains.map((d) => ({ ...d, protocol }));
+  });
 }
 
 /** The configured federated domain named `name`; a CliError (exit 2) naming the configured ones otherwise. */
-export function findEntraDomain(config: Config, name: string): FederatedDomain {
+export function findEntraDomain(config: Config, name: string): EntraDomain {
   const wanted = name.trim().toLowerCase().replace(/\.$/, '');
   const domains = entraDomains(config);
   if (domains.length === 0) {
-    throw new CliError('no relying party with protocol: wsfed and profile: entra is configured: add one with the federated domains (see examples/fedgate.yaml)', 2);
+    throw new CliError('no relying party with profile: entra (protocol wsfed or saml) is configured: add one with the federated domains (see examples/fedgate.yaml)', 2);
   }
   const found = domains.find((d) => d.name === wanted);
   if (found) return found;
@@ -87,7 +92,8 @@ export function internalDomainFederation(config: Config, domain: FederatedDomain
     displayName: config.federation.displayName ?? config.branding.organizationName,
     issuerUri: domain.issuerUri,
     passiveSignInUri: uris.passiveSignInUri,
-    signOutUri: uris.signOutUri,
+    // Entra appends its SAML LogoutRequest to the SAML signOutUri (§2.5): no wa parameter there.
+    signOutUri: options.protocol === 'saml' ? uris.passiveSignInUri : uris.signOutUri,
     ...(options.withWsTrust ? { activeSignInUri: uris.activeSignInUri, metadataExchangeUri: uris.metadataExchangeUri } : {}),
     signingCertificate: keys.current.certificateBase64,
     ...(keys.next ? { nextSigningCertificate: keys.next.certificateBase64 } : {}),
@@ -141,16 +147,22 @@ export async function runEntraDomain(args: readonly string[]): Promise<number> {
     const { values } = parseCommandArgs(args, {
       config: { type: 'string', short: 'c' },
       domain: { type: 'string' },
-      protocol: { type: 'string', default: 'wsFed' },
+      protocol: { type: 'string' },
       check: { type: 'string' },
       json: { type: 'boolean', default: false },
       'with-ws-trust': { type: 'boolean', default: false },
     }, ENTRA_DOMAIN_USAGE);
     if (!values.domain) throw new CliError(`--domain is required\n\n${ENTRA_DOMAIN_USAGE}`, 2);
-    const protocol = parseProtocol(values.protocol);
+    const asked = values.protocol === undefined ? undefined : parseProtocol(values.protocol);
     if (values.json && values.check) throw new CliError(`--json and --check do not go together\n\n${ENTRA_DOMAIN_USAGE}`, 2);
     const config = loadCommandConfig(values.config, ENTRA_DOMAIN_USAGE);
     const domain = findEntraDomain(config, values.domain);
+    // Entra would send the other protocol's messages, which fedgate would refuse for this domain.
+    if (asked !== undefined && asked !== domain.protocol) {
+      throw new CliError(`${domain.name} is served over ${domain.protocol} (its relying party has protocol ${domain.protocol === 'wsFed' ? 'wsfed' : 'saml'}): `
+        + `Entra must use the same. Leave out --protocol, or move the domain to a relying party with protocol ${asked === 'wsFed' ? 'wsfed' : 'saml'}.`, 2);
+    }
+    const protocol = domain.protocol;
     if (domain.name.endsWith('.onmicrosoft.com')) {
       throw new CliError(`${domain.name}: Entra federates only verified custom domains, never *.onmicrosoft.com (entra-federation.md §5.2)`, 2);
     }

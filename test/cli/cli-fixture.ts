@@ -51,9 +51,9 @@ export function sha1Thumbprint(pemFile: string): string {
 const DAY = 86_400_000;
 
 /** A configuration whose dataDir already holds generated keys in the given slots (as fedgate writes them). */
-export async function configWithGeneratedKeys(slots: readonly ('current' | 'next')[], validityDays = 365) {
+export async function configWithGeneratedKeys(slots: readonly ('current' | 'next')[], validityDays = 365, extra: Record<string, unknown> = {}) {
   const dir = tempDir();
-  const config = writeConfig(dir);
+  const config = writeConfig(dir, extra);
   const dataDir = join(dir, 'data');
   for (const slot of slots) await writeGeneratedKey(dataDir, slot, 'sts.contoso.com', validityDays * DAY);
   return { dir, config, dataDir };

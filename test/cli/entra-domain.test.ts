@@ -90,15 +90,26 @@ describe('fedgate entra-domain', () => {
     expect(body.signingCertificate).toBe(certBase64(cert));
   });
 
-  it('a next key adds nextSigningCertificate; --protocol saml and --with-ws-trust add what they name', async () => {
-    const { config, dataDir } = await configWithGeneratedKeys(['current', 'next']);
-    const body = graphBody(config, '--protocol', 'saml', '--with-ws-trust');
+  it('a next key adds nextSigningCertificate; a domain of a SAML Entra SP is saml, signing out at the bare endpoint; --with-ws-trust adds what it names', async () => {
+    const saml = { relyingParties: [{ protocol: 'saml', profile: 'entra', domains: ['contoso.com'] }] };
+    const { config, dataDir } = await configWithGeneratedKeys(['current', 'next'], 365, saml);
+    const body = graphBody(config, '--with-ws-trust');
     expect(Object.keys(body).sort()).toEqual([...PROPERTIES, 'nextSigningCertificate', 'activeSignInUri', 'metadataExchangeUri'].sort());
     expect(body.signingCertificate).toBe(certBase64(generatedKeyPaths(dataDir, 'current').certFile));
     expect(body.nextSigningCertificate).toBe(certBase64(generatedKeyPaths(dataDir, 'next').certFile));
     expect(body.preferredAuthenticationProtocol).toBe('saml');
+    // Entra sends its SAML LogoutRequest to signOutUri with the Redirect binding (§2.5): no wa there.
+    expect(body.signOutUri).toBe('https://sts.contoso.com/adfs/ls/');
     expect(body.activeSignInUri).toBe('https://sts.contoso.com/adfs/services/trust/2005/usernamemixed');
     expect(body.metadataExchangeUri).toBe('https://sts.contoso.com/adfs/services/trust/mex');
+    expect(graphBody(config, '--protocol', 'samlp').preferredAuthenticationProtocol).toBe('saml');
+  });
+
+  it('--protocol other than the one fedgate serves the domain with is refused (exit 2): Entra would send messages fedgate refuses', () => {
+    const run = fedgate('entra-domain', '--config', shared.config, '--domain', 'contoso.com', '--protocol', 'saml');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('contoso.com is served over wsFed');
+    expect(run.stdout).toBe('');
   });
 
   it('prints the Graph request, PowerShell New/Update lines with every parameter quoted, and the metadata URL', () => {
