@@ -6,11 +6,12 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
+import { SAML, ValidateInResponseTo, type Profile, type SamlConfig } from '@node-saml/node-saml';
 import type { TestApp } from '../../harness/app.js';
 import { hiddenField, location, type Agent } from '../../http/sign-in-flow.js';
 import { otherKey } from '../../xml/signature-oracles.js';
 import { readAutopost, type PostedForm } from '../wsfed/autopost.js';
+import { xmlsec1Decrypt, xmlsec1VerifySaml2 } from './writer-fixtures.js';
 
 export const ALICE = { login: 'alice@demo.fedgate.test', password: 'Demo-alice-1' } as const;
 
@@ -58,6 +59,8 @@ export function spClient(t: TestApp, sp: SpDefinition, options: Partial<SamlConf
     signatureAlgorithm: 'sha256',
     privateKey: SP_KEY_PEM,
     decryptionPvk: SP_KEY_PEM,
+    // node-saml's default digest is SHA-1, which fedgate refuses unless the SP is allowed it.
+    digestAlgorithm: 'sha256',
     ...options,
   });
 }
@@ -82,7 +85,10 @@ export async function authorizeRedirect(sp: SAML, relayState = ''): Promise<stri
 
 /** The POST binding: node-saml's form fields (signed enveloped when the SP has a key) to entryPoint. */
 export async function authorizePost(sp: SAML, relayState = ''): Promise<PostedForm> {
-  const fields = await sp.getAuthorizeMessageAsync(relayState, undefined, {});
+  // The POST binding carries the XML base64-encoded only (bindings §3.5.4); node-saml DEFLATEs it
+  // unless told not to, and the same option would stop it DEFLATEing Redirect URLs.
+  sp.options.skipRequestCompression = true;
+  const fields = await sp.getAuthorizeMessageAsync(relayState, undefined, {}).finally(() => { sp.options.skipRequestCompression = false; });
   return { action: sp.options.entryPoint!, fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])) };
 }
 
@@ -136,4 +142,49 @@ export async function samlSignIn(agent: Agent, message: SpMessage, user: { login
   const resumed = await agent.get(location(posted));
   expect(resumed.status, resumed.text).toBe(200);
   return { form: readAutopost(resumed.text), html: resumed.text, loginShown: true };
+}
+
+/** The SAML Response (or LogoutResponse, LogoutRequest) XML of a posted form. */
+export function postedXml(form: PostedForm, parameter: 'SAMLRequest' | 'SAMLResponse' = 'SAMLResponse'): string {
+  return messageXml(form, parameter);
+}
+
+/** The StatusCode values of a Response, outer first. */
+export function statusCodes(xml: string): string[] {
+  return [...xml.matchAll(/<samlp?:StatusCode Value="([^"]+)"/g)].map((m) => m[1]!);
+}
+
+/**
+ * The SP accepts the posted Response (node-saml: signature, audience, recipient, InResponseTo,
+ * time), and xmlsec1 verifies the assertion's signature with the app's certificate (decrypted
+ * first, with the SP's key, when encrypted). Returns node-saml's profile.
+ */
+export async function expectAccepted(t: TestApp, sp: SAML, form: PostedForm): Promise<Profile> {
+  const { profile, loggedOut } = await sp.validatePostResponseAsync(form.fields);
+  expect(loggedOut).toBe(false);
+  expect(profile).not.toBeNull();
+  let xml = postedXml(form);
+  if (xml.includes('EncryptedAssertion')) {
+    const decrypted = xmlsec1Decrypt(xml);
+    expect(decrypted.ok, decrypted.output).toBe(true);
+    xml = decrypted.output;
+  }
+  const verified = xmlsec1VerifySaml2(xml, 'Assertion', t.services.keys.current.certificate.toString());
+  expect(verified.ok, verified.output).toBe(true);
+  return profile!;
+}
+
+/**
+ * The error page, and nothing sent anywhere: no auto-post form, no SAML message in the body; the
+ * log has the refusal under the request id the page shows.
+ */
+export function expectErrorPage(t: TestApp, res: { status: number; text: string; headers: Record<string, unknown> }, status = 400): void {
+  expect(res.status, res.text).toBe(status);
+  expect(res.text).not.toContain('autopost');
+  expect(res.text).not.toMatch(/SAMLResponse|SAMLRequest/);
+  const id = res.headers['x-request-id'];
+  expect(typeof id).toBe('string');
+  expect(res.text).toContain(String(id));
+  const lines = t.logs().filter((l) => (l.req as { id?: string } | undefined)?.id === id);
+  expect(lines.some((l) => typeof l.detail === 'string' && typeof l.code === 'string'), 'a log line with the refusal').toBe(true);
 }
