@@ -85,6 +85,9 @@ export function verifySamlMessage(message: InboundSamlMessage, sp: ServiceProvid
   if (!expected.some((n) => n.ns === root.namespaceURI && n.localName === root.localName)) {
     reject('unexpected-element', `{${root.namespaceURI ?? ''}}${root.localName ?? ''} where ${expected.map((n) => n.localName).join(' or ')} was expected`);
   }
+  const signed = message.querySigned || firstChild(root, 'http://www.w3.org/2000/09/xmldsig#', 'Signature') !== undefined;
+  // A signature from an SP whose keys we do not hold cannot be checked: the sender's fault (400), not a fault of ours (the verifiers' 500).
+  if (signed && sp.signingCertificates.length === 0) reject('untrusted-key', `${sp.entityId} has no signing certificate to check the signature with`);
   if (message.querySigned) {
     const verified = verifyRedirectBindingSignature({ raw: message.rawQuery }, sp.signingCertificates, sp.requestSignatureAlgorithms);
     // What was parsed must be what was signed: the framework's decoding of the query and the
@@ -94,7 +97,7 @@ export function verifySamlMessage(message: InboundSamlMessage, sp: ServiceProvid
     }
     return { element: root, signed: true, relayState: verified.relayState };
   }
-  if (firstChild(root, 'http://www.w3.org/2000/09/xmldsig#', 'Signature')) {
+  if (signed) {
     const verified = verifySignedElement(message.doc, {
       idAttribute: 'ID',
       trustedCertificates: sp.signingCertificates,
@@ -105,7 +108,10 @@ export function verifySamlMessage(message: InboundSamlMessage, sp: ServiceProvid
     // POST's RelayState is outside the signature: it is only ever echoed, never interpreted.
     return { element: verified.element, signed: true, relayState: message.relayState };
   }
-  if (sp.requireSignedRequests) reject('signature-missing', `${sp.entityId} requires signed requests`);
+  // Entra signs AuthnRequests when told to but never its sign-out (§2.5): refusing that would leave
+  // the person signed in here; an unsigned LogoutRequest can at worst sign someone out.
+  const entraLogout = sp.profile === 'entra' && root.localName === 'LogoutRequest';
+  if (sp.requireSignedRequests && !entraLogout) reject('signature-missing', `${sp.entityId} requires signed requests`);
   return { element: root, signed: false, relayState: message.relayState };
 }
 

@@ -1,0 +1,36 @@
+import { deflateRawSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { hiddenField, location, type Agent } from './sign-in-flow.js';
+
+/**
+ * A SAML SP's side of the browser round trip, for HTTP tests: the message encoded for its binding,
+ * sent, and (when fedgate asks who the person is) the sign-in form filled in, up to the page that
+ * answers the SP (an auto-post form, or an error page).
+ */
+
+/** HTTP-POST binding: base64 of the XML (saml-bindings §3.5.4). */
+export const postEncoded = (xml: string): string => Buffer.from(xml, 'utf8').toString('base64');
+
+/** HTTP-Redirect binding: raw DEFLATE, then base64 (saml-bindings §3.4.4.1); URL-encode it into the query. */
+export const redirectEncoded = (xml: string): string => deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64');
+
+export interface Credentials {
+  readonly login: string;
+  readonly password: string;
+}
+
+/** Sends the form to `path` by POST; signs in with `credentials` when the sign-in page is asked for. */
+export async function postSamlRequest(agent: Agent, fields: Record<string, string>, credentials?: Credentials, path = '/saml/sso') {
+  return signInIfAsked(agent, await agent.post(path).type('form').send(fields), credentials);
+}
+
+/** Follows a redirect to the sign-in page, signs in and returns what the resume step answers; any other answer as is. */
+export async function signInIfAsked(agent: Agent, res: Awaited<ReturnType<Agent['get']>>, credentials?: Credentials) {
+  if (res.status !== 303 || !credentials || !location(res).startsWith('/login?')) return res;
+  const form = await agent.get(location(res));
+  expect(form.status).toBe(200);
+  const submitted = await agent.post('/login').type('form')
+    .send({ pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), UserName: credentials.login, Password: credentials.password });
+  expect(submitted.status, submitted.text.slice(0, 300)).toBe(303);
+  return agent.get(location(submitted));
+}
