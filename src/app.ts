@@ -54,13 +54,11 @@ export function createApp(services: Services): Express {
     strictTransportSecurity: secure,
   }));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
-  if (services.oidcRoutes) {
-    const oidc = services.oidcRoutes({
-      config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
-      pages: createProviderPages(chrome), log, secure,
-    });
-    app.use(oidc.mountPath, oidc.router);
-  }
+  const oidc = services.oidcRoutes?.({
+    config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
+    pages: createProviderPages(chrome), log, secure,
+  });
+  if (oidc) app.use(oidc.mountPath, oidc.router);
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
 
   app.use(healthRoutes({ directory: services.directory, keys: services.keys, kerberos: services.negotiate?.acceptor }));
@@ -70,7 +68,7 @@ export function createApp(services: Services): Express {
   // One sign-out for every protocol: SAML single logout, WS-Fed cleanup frames, the signed-out page.
   const singleLogout = createSingleLogout({
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, keys: services.keys,
-    store: services.store, sessionIndex: samlIssuer.sessionIndex,
+    store: services.store, sessionIndex: samlIssuer.sessionIndex, onSignedOut: oidc?.backchannel.signedOut,
   });
   app.use(loginRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,

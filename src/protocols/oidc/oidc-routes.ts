@@ -16,6 +16,7 @@ import { interactionPath, interactionRoutes } from './interaction-routes.js';
 import type { ProviderPage } from './provider-pages.js';
 import { allowFormTarget, providerPageHooks } from './provider-page-hooks.js';
 import { loadProviderSecrets } from './provider-secrets.js';
+import { trackBackchannelLogout, type BackchannelLogout } from './backchannel-logout.js';
 import { expressRequest, interactionPolicyWithSso } from './sso-check.js';
 import { createStateAdapterClass } from './state-adapter.js';
 
@@ -42,6 +43,8 @@ export interface OidcRoutes {
   readonly mountPath: string;
   readonly router: Router;
   readonly provider: Provider;
+  /** Back-channel logout of the session's OIDC clients when fedgate's session ends elsewhere. */
+  readonly backchannel: BackchannelLogout;
 }
 
 const seconds = (ms: number) => Math.max(1, Math.floor(ms / 1000));
@@ -212,5 +215,8 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
   }));
   router.use(provider.callback());
-  return { mountPath, router, provider };
+  const backchannel = trackBackchannelLogout(provider, {
+    store: deps.store, cookie: deps.cookie, log, ttlMs: Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime),
+  });
+  return { mountPath, router, provider, backchannel };
 }

@@ -65,6 +65,8 @@ export interface SingleLogoutDeps {
   readonly store: StateStore;
   /** The SessionIndex the session's assertions carried. */
   readonly sessionIndex: (sessionReference: string) => string;
+  /** Told after a session ended, not awaited (OpenID Connect back-channel logout). */
+  readonly onSignedOut?: (sessionReference: string, applications: readonly string[]) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -171,6 +173,11 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     deps.cookie.clear(res);
     const reference = sessionId ? sessionRef(sessionId) : '';
     const applications = session?.relyingParties ?? [];
+    // Server to server, beside the browser's walk: the browser must not wait for an application that is down.
+    if (session && deps.onSignedOut) {
+      deps.onSignedOut(reference, applications.filter((a) => a !== except))
+        .catch((err: unknown) => req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sign-out: notifying applications failed'));
+    }
     const remaining: ParticipantRecord[] = [];
     for (const id of applications) {
       if (id === except) continue;

@@ -83,4 +83,33 @@ describe('OpenID Connect: device flow and back-channel logout', () => {
       receiver.close();
     }
   });
+
+  it('back-channel logout: signing out on fedgate\'s own sign-out page (or anywhere but OIDC) sends the client its logout token too, once', async () => {
+    const receiver = await logoutReceiver();
+    try {
+      const clients = OIDC_CLIENTS.map((c) => c.identifier === WEB_APP.client_id ? { ...c, backchannelLogoutUri: receiver.url } : c);
+      const app = await startOidcApp({ relyingParties: clients });
+      const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+      const browser = new Browser(app.baseUrl);
+      const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
+      const idToken = tokens.claims()!;
+      const page = await browser.follow('/logout');
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1];
+      expect(csrf).toBeTruthy();
+      const done = await browser.follow('/logout', { form: { csrf: csrf! } });
+      expect(done.html).toContain('signed out');
+      // Sent beside the browser's sign-out, not before it: wait for it.
+      for (let i = 0; i < 50 && receiver.tokens.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(receiver.tokens).toHaveLength(1);
+      const logout = await verifiedJwt(config.serverMetadata().jwks_uri!, receiver.tokens[0]!);
+      expect(logout).toMatchObject({ iss: app.issuer, aud: WEB_APP.client_id, sub: idToken.sub, sid: idToken.sid,
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+      // The session is gone: signing out again tells nobody twice.
+      await browser.follow('/logout', { form: { csrf: csrf! } });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(receiver.tokens).toHaveLength(1);
+    } finally {
+      receiver.close();
+    }
+  });
 });
