@@ -188,3 +188,15 @@ export function expectErrorPage(t: TestApp, res: { status: number; text: string;
   const lines = t.logs().filter((l) => (l.req as { id?: string } | undefined)?.id === id);
   expect(lines.some((l) => typeof l.detail === 'string' && typeof l.code === 'string'), 'a log line with the refusal').toBe(true);
 }
+
+/** Nothing a log reader could replay or misuse: no SAML message, assertion, key or password. */
+export function expectNothingSecretLogged(t: TestApp): void {
+  const text = t.logText();
+  expect(text.length).toBeGreaterThan(0);
+  // Base64 of '<samlp:' and '<saml:' (POST bindings), query strings of the Redirect binding, the XML itself.
+  for (const marker of ['PHNhbWxwO', 'PHNhbWw6', 'SAMLResponse=', 'SAMLRequest=', 'Signature=', '<saml', 'EncryptedData', 'X509Certificate', 'PRIVATE KEY', ALICE.password]) {
+    expect(text, marker).not.toContain(marker);
+  }
+  const keyBody = t.services.keys.current.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64').slice(40, 80);
+  expect(text).not.toContain(keyBody);
+}

@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../harness/app.js';
-import { ALICE, authorizePost, authorizeRedirect, expectAccepted, expectErrorPage, messageId, messageXml, PERSISTENT, postedXml, samlSignIn, samlSp, send, SP_CERT, spClient, unsignedSpClient, type SpDefinition } from './sp-client.js';
+import {
+  ALICE, authorizePost, authorizeRedirect, expectAccepted, expectErrorPage, expectNothingSecretLogged, messageId, messageXml, PERSISTENT, postedXml, samlSignIn, samlSp,
+  send, SP_CERT, spClient, unsignedSpClient, type SpDefinition,
+} from './sp-client.js';
 
 /**
  * SP-initiated SAML 2.0 sign-in through the real app over HTTP, node-saml as the SP: unsigned and
@@ -114,3 +117,5 @@ describe('SAML encrypted assertions (the SP\'s encryption certificate configured
     });
   }
 });
+
+it('logged no SAML message, assertion, key or password (every test above ran first)', () => expectNothingSecretLogged(t));
