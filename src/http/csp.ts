@@ -20,10 +20,24 @@ export function withCspSources(csp: string, directive: string, sources: readonly
 }
 
 /**
- * A protocol page that posts only to the reply URLs (form-action also matches the path) or frames
- * only the given logout URLs: helmet's policy with that one directive narrowed or added.
+ * The form-action sources of a page that posts a token or a response to an application. Browsers
+ * apply form-action to the redirects that follow the POST too (CSP3), and applications send people
+ * on from their reply URL to hosts fedgate cannot know (Entra from login.srf to the application, an
+ * SP from its ACS to the RelayState): so the reply URL's scheme is allowed beside the URL itself.
+ * The form's action is written by fedgate from the registered URL alone and the page carries no
+ * other content, so a narrower directive would protect nothing and break real sign-ins.
+ */
+export function formTargets(urls: readonly string[]): string[] {
+  const schemes = urls.flatMap((u) => (/^https?:/i.test(u) ? [`${u.slice(0, u.indexOf(':')).toLowerCase()}:`] : []));
+  return [...new Set([...urls, ...schemes])];
+}
+
+/**
+ * A protocol page that posts only to the reply URLs (and where they redirect, see formTargets) or
+ * frames only the given logout URLs: helmet's policy with that one directive narrowed or added.
  */
 export function narrowPageCsp(res: Response, directive: 'form-action' | 'frame-src', urls: readonly string[]): void {
   const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
-  res.setHeader('Content-Security-Policy', withCspSources(csp, directive, [...new Set(urls)], 'replace'));
+  const sources = directive === 'form-action' ? formTargets(urls) : [...new Set(urls)];
+  res.setHeader('Content-Security-Policy', withCspSources(csp, directive, sources, 'replace'));
 }

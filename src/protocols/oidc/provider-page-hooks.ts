@@ -1,6 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { OidcRelyingPartyConfig } from '../../config/schema.js';
-import { withCspSources } from '../../http/csp.js';
+import { formTargets, withCspSources } from '../../http/csp.js';
 import type { ProviderPage } from './provider-pages.js';
 
 /**
@@ -10,10 +10,10 @@ import type { ProviderPage } from './provider-pages.js';
  */
 type Features = NonNullable<Configuration['features']>;
 
-/** Adds a URL to the response's CSP form-action (helmet's policy, set before the provider ran). */
+/** Adds a URL (and where it redirects: formTargets) to the response's CSP form-action (helmet's policy, set before the provider ran). */
 export function allowFormTarget(ctx: KoaContextWithOIDC, url: string): void {
   const csp = ctx.response.get('content-security-policy');
-  if (csp) ctx.set('content-security-policy', withCspSources(csp, 'form-action', [url], 'add'));
+  if (csp) ctx.set('content-security-policy', withCspSources(csp, 'form-action', formTargets([url]), 'add'));
 }
 
 const field = (form: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(form)?.[1] ?? '';

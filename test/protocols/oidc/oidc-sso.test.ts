@@ -162,7 +162,7 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(await resumed.text()).toContain('id="continue"');
   });
 
-  it('response_mode=form_post: the response page may post to the registered redirect URI (CSP form-action) and nowhere else', async () => {
+  it('response_mode=form_post: the response page may post to the registered redirect URI (CSP form-action), and follow its redirects (its scheme), nothing else', async () => {
     const app = await startOidcApp();
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
     const browser = new Browser(app.baseUrl);
@@ -172,7 +172,7 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(step.left?.href).toBe(WEB_APP.redirect);
     expect(step.posted?.state).toBe(start.state);
     const csp = step.page!.headers.get('content-security-policy')!;
-    expect(csp).toMatch(new RegExp(`form-action 'self' ${WEB_APP.redirect}(;|$)`));
+    expect(csp).toMatch(new RegExp(`form-action 'self' ${WEB_APP.redirect} https:(;|$)`));
     expect(csp).toMatch(/script-src 'self' 'sha256-/);
   });
 
@@ -182,7 +182,7 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
     const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
     const page = await browser.follow(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: WEB_APP.logout }).href);
-    expect(page.page!.headers.get('content-security-policy')).toMatch(new RegExp(`form-action 'self' ${WEB_APP.logout}(;|$)`));
+    expect(page.page!.headers.get('content-security-policy')).toMatch(new RegExp(`form-action 'self' ${WEB_APP.logout} https:(;|$)`));
     // Another browser, signed in through WS-Fed only, sent to the end-session endpoint by some page.
     const other = new Browser(app.baseUrl);
     await submitLogin(other, await other.follow(WSFED_SIGNIN), ALICE);
