@@ -9,14 +9,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { postEncoded, postSamlRequest, redirectEncoded } from '../http/saml-flow.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 import { signingKey } from '../xml/signature-oracles.js';
-import { HMAC_SHA1 } from '../xml/inbound/signed-samples.js';
+import { HMAC_SHA1, sign } from '../xml/inbound/signed-samples.js';
 import { BASE, endpointOf, message, OPEN_ACS, OPEN_SP, signed, signedQuery, STRICT_SP, WRAPPING, type MessageKind } from './saml-messages.js';
 
 const PARSER_CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'xml/parser');
@@ -112,6 +112,37 @@ describe('comments inside Issuer', () => {
     expectAccepted(await post('/saml/sso', { SAMLRequest: postEncoded(split) }));
     const extended = signed('AuthnRequest').replace('>https://sp.example.test/metadata<', '>https://sp.example.test/metadata<!---->.evil<');
     expectRefused(await post('/saml/sso', { SAMLRequest: postEncoded(extended) }));
+  });
+});
+
+describe('comments inside NameID: a signed LogoutRequest is read as its signature covers it', () => {
+  /** Alice signed in at the strict SP; its NameID for her, and her browser. */
+  async function aliceAtStrictSp() {
+    const agent = request.agent(t.app);
+    const res = await postSamlRequest(agent, { SAMLRequest: postEncoded(signed('AuthnRequest')) }, ALICE);
+    const xml = Buffer.from(readAutopost(res.text).fields.SAMLResponse!, 'base64').toString('utf8');
+    return { agent, nameId: /<saml:NameID[^>]*>([^<]+)<\/saml:NameID>/.exec(xml)![1]! };
+  }
+  const logoutRequest = (nameId: string) => sign(message('LogoutRequest').replace('>alice-pairwise-id<', `>${nameId}<`), { localName: 'LogoutRequest' });
+  /** The LogoutResponse redirected to the SP's logout URL. */
+  const logoutStatus = (res: Answer) => {
+    expect(res.status).toBe(303);
+    const url = new URL(String(res.headers.location));
+    expect(url.origin + url.pathname).toBe('https://sp.example.test/slo');
+    return inflateRawSync(Buffer.from(url.searchParams.get('SAMLResponse')!, 'base64')).toString('utf8');
+  };
+
+  it('her NameID split by a comment is still hers: she is signed out', async () => {
+    const { agent, nameId } = await aliceAtStrictSp();
+    const split = logoutRequest(nameId).replace(`>${nameId}<`, `>${nameId.slice(0, 5)}<!---->${nameId.slice(5)}<`);
+    expect(logoutStatus(await agent.post('/saml/slo').type('form').send({ SAMLRequest: postEncoded(split) }))).toContain('status:Success');
+  });
+
+  it('text added after a comment breaks the digest; another person\'s NameID gets UnknownPrincipal at the SP', async () => {
+    const { agent, nameId } = await aliceAtStrictSp();
+    const extended = logoutRequest(nameId).replace(`>${nameId}<`, `>${nameId}<!---->.evil<`);
+    expectRefused(await agent.post('/saml/slo').type('form').send({ SAMLRequest: postEncoded(extended) }), /^digest-mismatch:/);
+    expect(logoutStatus(await agent.post('/saml/slo').type('form').send({ SAMLRequest: postEncoded(logoutRequest(`${nameId}.evil`)) }))).toContain('status:UnknownPrincipal');
   });
 });
 
