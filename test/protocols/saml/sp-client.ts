@@ -7,8 +7,9 @@
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { SAML, ValidateInResponseTo, type Profile, type SamlConfig } from '@node-saml/node-saml';
+import { federationIdentifier } from '../../../src/config/schema.js';
 import type { TestApp } from '../../harness/app.js';
-import { hiddenField, location, type Agent } from '../../http/sign-in-flow.js';
+import { hiddenField, location, sessionSetCookie, type Agent } from '../../http/sign-in-flow.js';
 import { otherKey } from '../../xml/signature-oracles.js';
 import { readAutopost, type PostedForm } from '../wsfed/autopost.js';
 import { xmlsec1Decrypt, xmlsec1VerifySaml2 } from './writer-fixtures.js';
@@ -48,6 +49,7 @@ export function spClient(t: TestApp, sp: SpDefinition, options: Partial<SamlConf
     entryPoint: `${base}/saml/sso`,
     logoutUrl: `${base}/saml/slo`,
     idpCert: t.services.keys.current.certificateBase64,
+    idpIssuer: federationIdentifier(t.config),
     issuer: sp.entityId,
     callbackUrl: sp.acs,
     logoutCallbackUrl: sp.slo,
@@ -122,6 +124,8 @@ export interface SamlSignInResult {
   readonly html: string;
   /** Whether the sign-in page was shown (false: single sign-on answered at once). */
   readonly loginShown: boolean;
+  /** The session cookie (Name=value) set by the sign-in page, when it was shown. */
+  readonly sessionCookie: string | undefined;
 }
 
 /**
@@ -130,7 +134,7 @@ export interface SamlSignInResult {
  */
 export async function samlSignIn(agent: Agent, message: SpMessage, user: { login: string; password: string } = ALICE): Promise<SamlSignInResult> {
   const started = await send(agent, message);
-  if (started.status === 200) return { form: readAutopost(started.text), html: started.text, loginShown: false };
+  if (started.status === 200) return { form: readAutopost(started.text), html: started.text, loginShown: false, sessionCookie: undefined };
   expect(started.status, started.text).toBe(303);
   expect(location(started)).toMatch(/^\/login\?pending=/);
   const page = await agent.get(location(started));
@@ -141,7 +145,7 @@ export async function samlSignIn(agent: Agent, message: SpMessage, user: { login
   expect(posted.status, posted.text).toBe(303);
   const resumed = await agent.get(location(posted));
   expect(resumed.status, resumed.text).toBe(200);
-  return { form: readAutopost(resumed.text), html: resumed.text, loginShown: true };
+  return { form: readAutopost(resumed.text), html: resumed.text, loginShown: true, sessionCookie: sessionSetCookie(posted)?.split(';')[0] };
 }
 
 /** The SAML Response (or LogoutResponse, LogoutRequest) XML of a posted form. */
