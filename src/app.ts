@@ -57,6 +57,8 @@ export function createApp(services: Services): Express {
   const oidc = services.oidcRoutes?.({
     config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
     pages: createProviderPages(chrome), log, secure,
+    // Built below, once the back-channel logout it calls exists.
+    signOut: (req, res, initiator, except) => singleLogout.signOut(req, res, initiator, except),
   });
   if (oidc) app.use(oidc.mountPath, oidc.router);
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));

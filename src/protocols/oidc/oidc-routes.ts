@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import Provider, { type Configuration, type errors, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import { oidcIssuer, type Config, type OidcRelyingPartyConfig } from '../../config/schema.js';
@@ -10,6 +10,7 @@ import { pickMessages } from '../../i18n/messages.js';
 import { signingJwks, type KeyStore } from '../../keys/key-store.js';
 import type { Logger } from '../../observability/logger.js';
 import type { StateStore } from '../../state/state-store.js';
+import type { SignOut } from '../saml/single-logout.js';
 import { createAccountCache, scopeClaims } from './accounts.js';
 import { clientMetadataOf } from './clients.js';
 import { interactionPath, interactionRoutes } from './interaction-routes.js';
@@ -36,6 +37,8 @@ export interface OidcRouteDeps {
   readonly pages: ProviderPage;
   readonly log: Logger;
   readonly secure: boolean;
+  /** fedgate's one sign-out (single-logout.ts), for a sign-out confirmed through OpenID Connect. */
+  readonly signOut: SignOut;
 }
 
 export interface OidcRoutes {
@@ -199,8 +202,10 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     const destination = ctx.response.get('location');
     if (destination.startsWith(`${issuer}/auth/`)) return;
     const req = expressRequest(ctx as KoaContextWithOIDC);
-    await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), oidc.client?.clientId ?? 'oidc');
-    deps.cookie.clear(req.res!);
+    // The provider has told its clients (back-channel); fedgate's sign-out tells the rest (SAML
+    // single logout, WS-Fed cleanup frames) and then goes where the provider would have gone.
+    (ctx as KoaContextWithOIDC).respond = false;
+    await deps.signOut(req, req.res as Response, { kind: 'page', continueUrl: destination || undefined, application: oidc.client?.clientId ?? 'oidc', backchannelSent: true });
   });
 
   const router = Router();

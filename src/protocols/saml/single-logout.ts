@@ -41,7 +41,11 @@ export interface ParticipantRecord {
 
 export type SignOutInitiator =
   | { readonly kind: 'saml'; readonly entityId: string; readonly requestId: string; readonly relayState: string | undefined }
-  | { readonly kind: 'page'; readonly continueUrl: string | undefined; readonly application?: string };
+  | {
+    readonly kind: 'page'; readonly continueUrl: string | undefined; readonly application?: string;
+    /** OpenID Connect's own logout has already sent the back-channel logout tokens. */
+    readonly backchannelSent?: boolean;
+  };
 
 interface LogoutRun {
   readonly id: string;
@@ -142,7 +146,7 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     };
     if (initiator.kind === 'page') {
       await deps.store.delete(runKey(run.id));
-      if (run.cleanup.length === 0 && !initiator.continueUrl) return deps.render(req, res, 'signed-out');
+      if (run.cleanup.length === 0) return initiator.continueUrl ? res.redirect(303, initiator.continueUrl) : deps.render(req, res, 'signed-out');
       // The page's script follows Continue once every cleanup frame has loaded.
       showCleanup();
       return deps.render(req, res, 'wsfed-signed-out', { applications: run.cleanup, continueUrl: initiator.continueUrl });
@@ -174,7 +178,7 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     const reference = sessionId ? sessionRef(sessionId) : '';
     const applications = session?.relyingParties ?? [];
     // Server to server, beside the browser's walk: the browser must not wait for an application that is down.
-    if (session && deps.onSignedOut) {
+    if (session && deps.onSignedOut && !(initiator.kind === 'page' && initiator.backchannelSent)) {
       deps.onSignedOut(reference, applications.filter((a) => a !== except))
         .catch((err: unknown) => req.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sign-out: notifying applications failed'));
     }
