@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import { expect } from 'vitest';
-import type { Profile, SAML } from '@node-saml/node-saml';
+import { ValidateInResponseTo, type Profile, type SAML } from '@node-saml/node-saml';
 import { signSamlPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
 import type { TestApp } from '../../harness/app.js';
 import type { Agent } from '../../http/sign-in-flow.js';
@@ -77,8 +77,20 @@ async function receivedBy(sp: SAML, message: Outbound): Promise<{ profile: Profi
     expect(message.fields.Signature, 'a signed Redirect message').toBeDefined();
     return sp.validateRedirectAsync(message.fields, message.rawQuery);
   }
-  expect(outboundXml(message)).toContain('<ds:Signature');
-  return message.parameter === 'SAMLRequest' ? sp.validatePostRequestAsync(message.fields) : sp.validatePostResponseAsync(message.fields);
+  const xml = outboundXml(message);
+  expect(xml).toContain('<ds:Signature');
+  if (message.parameter === 'SAMLRequest') return sp.validatePostRequestAsync(message.fields);
+  // node-saml checks a posted LogoutResponse's signature only: it looks for InResponseTo on a
+  // Response root (and would miss it), and reads no status. Both are checked here instead.
+  const inResponseTo = /^<samlp:LogoutResponse [^>]*InResponseTo="([^"]+)"/.exec(xml)?.[1];
+  expect(inResponseTo && (await sp.cacheProvider.getAsync(inResponseTo)), 'InResponseTo names a LogoutRequest the SP sent').toBeTruthy();
+  const configured = sp.options.validateInResponseTo;
+  sp.options.validateInResponseTo = ValidateInResponseTo.ifPresent;
+  try {
+    return await sp.validatePostResponseAsync(message.fields);
+  } finally {
+    sp.options.validateInResponseTo = configured;
+  }
 }
 
 export interface Walk {
