@@ -3,13 +3,17 @@
  * loopback HTTP from this process. Figures are per CPU-second of the SERVER process (read from
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
- *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed] [--wrk]
+ *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk]
  * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core.
  *   FEDGATE_BENCH_PROF=/tmp/prof ... writes a CPU profile of the server process
  *
  * Cases: SSO answer on the portal; WS-Fed token for a signed-in user (Entra's redirect answered
  * with a signed token); fresh password sign-in + WS-Fed token (the redirect, the form, the POST,
- * the token). Needs slapd (scripts/install-test-deps.sh). Prints figures; asserts nothing.
+ * the token); SAML 2.0 SP-initiated sign-on (Redirect-binding AuthnRequest, unsigned and signed,
+ * answered with a signed assertion) for a signed-in user and with a fresh password sign-in. The SAML
+ * SP is @node-saml/node-saml in this process: it writes every AuthnRequest, and checks the first
+ * Response of each case (signature, audience, recipient, time). Needs slapd
+ * (scripts/install-test-deps.sh). Prints figures; asserts nothing.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -24,6 +28,9 @@ import { parseArgs } from 'node:util';
 const WCTX = 'estsredirect=2&estsrequest=rQQIARAAhZE9aBNhGMe_99HaBm1Dh';
 const OIDC_REDIRECT = 'https://bench.test/callback';
 const ENTRA = `/adfs/ls/?${new URLSearchParams({ username: 'alice@example.test', wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wctx: WCTX })}`;
+/** Two SAML SPs: one sends unsigned AuthnRequests, the other signs them (and fedgate requires it). */
+const SAML_SP = { entityId: 'https://sp.bench.test/saml', acs: 'https://sp.bench.test/acs' };
+const SIGNED_SP = { entityId: 'https://signed-sp.bench.test/saml', acs: 'https://signed-sp.bench.test/acs' };
 
 if (process.env.FEDGATE_BENCH_SERVER) {
   // The server process: slapd URL from the parent, the app on an ephemeral port; logs are written
@@ -31,8 +38,13 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   const [{ createApp }, { parseConfig }, { createLogger }, { buildServices }] = await Promise.all([
     import('../src/app.js'), import('../src/config/load.js'), import('../src/observability/logger.js'), import('../src/services.js')]);
   const dir = mkdtempSync(join(tmpdir(), 'fedgate-bench-'));
+  // Listening first: SAML checks a request's Destination against the public URL, so it must be the real one.
+  const server = createServer();
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   const config = parseConfig({
-    server: { baseUrl: 'http://127.0.0.1:8080' },
+    server: { baseUrl: `http://127.0.0.1:${port}` },
     dataDir: join(dir, 'data'),
     directory: {
       type: 'ldap', urls: [process.env.FEDGATE_BENCH_SERVER], bindDn: 'cn=admin,dc=example,dc=test', bindPassword: 'adminpw',
@@ -43,22 +55,26 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     relyingParties: [
       { protocol: 'wsfed', profile: 'entra', domains: ['example.test'] },
       { protocol: 'oidc', identifier: 'bench', clientSecret: 'bench-secret-0123456789abcdef', firstParty: true, replyUrls: [OIDC_REDIRECT] },
+      { protocol: 'saml', identifier: SAML_SP.entityId, replyUrls: [SAML_SP.acs] },
+      { protocol: 'saml', identifier: SIGNED_SP.entityId, replyUrls: [SIGNED_SP.acs], signingCertificates: [process.env.FEDGATE_BENCH_SP_CERT], requireSignedRequests: true },
     ],
   }, 'bench', dir, {});
   const services = await buildServices(config, createLogger('info', new Writable({ write(_c, _e, done) { done(); } })));
-  const server = createServer(createApp(services));
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
-  // A normal exit, so that --cpu-prof (FEDGATE_BENCH_PROF=dir) writes its profile.
+  server.on('request', createApp(services));
+  process.send!({ port, cert: services.keys.current.certificateBase64 });
+  // A normal exit, so that --cpu-prof (FEDGATE_BENCH_PROF=dir) writes its profile; and none left behind when the bench fails.
   process.on('SIGTERM', () => process.exit(0));
+  process.on('disconnect', () => process.exit(0));
 } else {
   const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false } } });
   const seconds = Number(a.seconds);
   const concurrency = Number(a.concurrency);
   const { startSlapd, stopSlapd } = await import('../test/harness/servers.js');
   const slapd = await startSlapd('slapd-bench', 21431, 21681);
-  const child: ChildProcess = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, FEDGATE_BENCH_SERVER: slapd.url }, execArgv: ['--import', 'tsx', ...(process.env.FEDGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FEDGATE_BENCH_PROF}`] : [])] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const { generateSigningCertificate } = await import('../src/keys/generate-certificate.js');
+  const spKey = await generateSigningCertificate('sp.bench.test', 86_400_000);
+  const child: ChildProcess = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, FEDGATE_BENCH_SERVER: slapd.url, FEDGATE_BENCH_SP_CERT: spKey.certPem }, execArgv: ['--import', 'tsx', ...(process.env.FEDGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FEDGATE_BENCH_PROF}`] : [])] });
+  const { port, cert: idpCert } = await new Promise<{ port: number; cert: string }>((resolve) => child.once('message', resolve));
   const base = `http://127.0.0.1:${port}`;
   const cpuOf = (pid: number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -127,14 +143,39 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     if (!body.id_token) throw new Error(`no ID token: ${token.status}`);
   };
 
+  // The SAML SPs, in this process: node-saml writes each AuthnRequest (a fresh ID: fedgate refuses replays).
+  const { SAML, ValidateInResponseTo } = await import('@node-saml/node-saml');
+  const samlSp = (sp: typeof SAML_SP, privateKey?: string) => new SAML({
+    entryPoint: `${base}/saml/sso`, issuer: sp.entityId, audience: sp.entityId, callbackUrl: sp.acs, idpCert,
+    wantAssertionsSigned: true, wantAuthnResponseSigned: false, validateInResponseTo: ValidateInResponseTo.never, privateKey, signatureAlgorithm: 'sha256',
+  });
+  const unsignedSp = samlSp(SAML_SP);
+  const signedSp = samlSp(SIGNED_SP, spKey.keyPem);
+  const checked = new Set<string>();
+  /** AuthnRequest (Redirect binding) → the auto-post page with the Response; node-saml checks the first one of each case. */
+  const samlSignOn = async (sp: InstanceType<typeof SAML>, jar: Jar, fresh = false) => {
+    const path = (await sp.getAuthorizeUrlAsync('', undefined, {})).slice(base.length);
+    const res = fresh ? await passwordSignIn(jar, path) : await get(path, jar);
+    const response = /name="SAMLResponse" value="([^"]+)"/.exec(await res.text())?.[1];
+    if (res.status !== 200 || !response) throw new Error(`no SAML Response: ${res.status}`);
+    const kind = `${sp.options.issuer} ${fresh}`;
+    if (!checked.has(kind)) {
+      checked.add(kind);
+      await sp.validatePostResponseAsync({ SAMLResponse: response });
+    }
+  };
+
+  const portalSignIn = async (jar: Jar) => { await (await passwordSignIn(jar, '/signin')).arrayBuffer(); };
   const cases: [string, (jar: Jar) => Promise<void>, ((jar: Jar) => Promise<void>)?][] = [
     ['portal SSO answer (1 request)', async (jar) => { const r = await get('/signin', jar); await r.arrayBuffer(); if (r.headers.get('location') !== '/') throw new Error('no SSO'); },
-      async (jar) => { await (await passwordSignIn(jar, '/signin')).arrayBuffer(); }],
+      portalSignIn],
     ['WS-Fed token, signed-in user (1 request)', async (jar) => expectToken(await get(ENTRA, jar)),
       async (jar) => { await (await passwordSignIn(jar, ENTRA)).arrayBuffer(); }],
-    ['OIDC code flow + PKCE, signed-in user (RS256)', oidcCodeFlow,
-      async (jar) => { await (await passwordSignIn(jar, '/signin')).arrayBuffer(); }],
+    ['OIDC code flow + PKCE, signed-in user (RS256)', oidcCodeFlow, portalSignIn],
     ['fresh password sign-in + WS-Fed token (4 requests)', async (jar) => { jar.clear(); await expectToken(await passwordSignIn(jar, ENTRA)); }],
+    ['SAML SSO, signed-in user (1 request)', (jar) => samlSignOn(unsignedSp, jar), portalSignIn],
+    ['SAML SSO, signed-in user, signed AuthnRequest', (jar) => samlSignOn(signedSp, jar), portalSignIn],
+    ['fresh password sign-in + SAML Response (4 requests)', async (jar) => { jar.clear(); await samlSignOn(unsignedSp, jar, true); }],
   ];
 
   console.log(`fedgate bench: ${seconds} s per case, ${concurrency} clients, server pid ${child.pid}, slapd ${slapd.url}, node ${process.version}`);
