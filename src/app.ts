@@ -55,7 +55,7 @@ export function createApp(services: Services): Express {
   }));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
-    config, keys: services.keys, store: services.store, pipeline: services.pipeline, cookie, render,
+    config, keys: services.keys, store: services.store, pipeline: services.pipeline, sessions: services.sessions, cookie, render,
     pages: createProviderPages(chrome), log, secure,
     // Built below, once the back-channel logout it calls exists.
     signOut: (req, res, initiator, except) => singleLogout.signOut(req, res, initiator, except),
@@ -70,7 +70,7 @@ export function createApp(services: Services): Express {
   // One sign-out for every protocol: SAML single logout, WS-Fed cleanup frames, the signed-out page.
   const singleLogout = createSingleLogout({
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, keys: services.keys,
-    store: services.store, sessionIndex: samlIssuer.sessionIndex, onSignedOut: oidc?.backchannel.signedOut,
+    store: services.store, sessions: services.sessions, sessionIndex: samlIssuer.sessionIndex, onSignedOut: oidc?.backchannel.signedOut,
   });
   app.use(loginRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,

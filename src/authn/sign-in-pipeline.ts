@@ -23,7 +23,7 @@ export interface RequestContext {
 }
 
 export type StartResult =
-  | { readonly kind: 'signed-in'; readonly principal: Principal }
+  | { readonly kind: 'signed-in'; readonly principal: Principal; readonly ssoId: string }
   | { readonly kind: 'login-required'; readonly pending: PendingSignIn }
   | { readonly kind: 'interaction-required' };
 
@@ -40,7 +40,7 @@ export interface SignInPipeline {
   submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
   /** Completes a pending sign-in with a principal a Kerberos ticket proved. */
   submitKerberos(input: KerberosInput, ctx: RequestContext): Promise<PasswordResult>;
-  finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal } | undefined>;
+  finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal; ssoId: string } | undefined>;
   /** Ends the session; `application` is where the sign-out came from (for the audit event). */
   signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
 }
@@ -107,9 +107,12 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
   /** The person proved who they are: a new session (never the old id), then back to the protocol. */
   const complete = async (pending: PendingSignIn, user: DirectoryUser, kind: AuthMethodKind, persistent: boolean,
     previousSessionId: string | undefined, base: Omit<AuditEvent, 'type'>): Promise<PasswordResult> => {
-    await sessions.destroy(previousSessionId);
+    const previous = await sessions.destroy(previousSessionId);
+    // The same person signing in again (ForceAuthn, wfresh=0) continues the sign-on: the applications
+    // already told stay on the list for sign-out. Someone else starts their own.
+    const continues = previous && previous.principal.user.dn === user.dn ? previous : undefined;
     const principal: Principal = { user, authentication: { kind, instant: new Date(now()).toISOString() } };
-    const { id: sessionId, session } = await sessions.create(principal, { persistent: persistent && deps.allowKeepMeSignedIn });
+    const { id: sessionId, session } = await sessions.create(principal, { persistent: persistent && deps.allowKeepMeSignedIn, continues });
     await sessions.addRelyingParty(sessionId, pending.application);
     const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
     await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
@@ -124,7 +127,7 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
         await sessions.addRelyingParty(sessionId, request.application);
         audit({ type: 'sso.reused', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
           application: request.application, clientIp: ctx.clientIp, requestId: ctx.requestId });
-        return { kind: 'signed-in', principal: session.principal };
+        return { kind: 'signed-in', principal: session.principal, ssoId: session.ssoId };
       }
       if (request.passive) return { kind: 'interaction-required' };
       // Every start stores state before anyone has authenticated: bound it per address and in size.
@@ -196,7 +199,7 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       if (!pending?.completedBySession || !constantTimeEqual(pending.completedBySession, sessionRef(sessionId))) return undefined;
       const session = await sessions.use(sessionId);
       if (!session || !(await store.take(pendingKey(pendingId)))) return undefined;
-      return { pending, principal: session.principal };
+      return { pending, principal: session.principal, ssoId: session.ssoId };
     },
 
     async signOut(sessionId, ctx, application = 'portal') {

@@ -18,6 +18,12 @@ export interface SsoSession {
   readonly csrfToken: string;
   /** Relying parties that received a token in this session (for sign-out). */
   readonly relyingParties: readonly string[];
+  /**
+   * The sign-on this session continues: random, kept when the same person signs in again in the
+   * same browser (ForceAuthn, wfresh=0, prompt=login), so what applications were told (SAML
+   * SessionIndex and NameIDs, OIDC sids) stays reachable for their sign-out. Not the cookie value.
+   */
+  readonly ssoId: string;
 }
 
 export interface SessionSettings {
@@ -27,7 +33,8 @@ export interface SessionSettings {
 }
 
 export interface Sessions {
-  create(principal: Principal, options: { persistent: boolean }): Promise<{ id: string; session: SsoSession }>;
+  /** A new session (always a new id); `continues` is the same person's previous session, whose sign-on it carries on. */
+  create(principal: Principal, options: { persistent: boolean; continues?: SsoSession | undefined }): Promise<{ id: string; session: SsoSession }>;
   /** The session if it exists and has neither expired nor idled out; refreshes the idle timer. */
   use(id: string | undefined): Promise<SsoSession | undefined>;
   addRelyingParty(id: string, relyingParty: string): Promise<void>;
@@ -50,7 +57,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
   const ttl = (s: SsoSession, t: number) => Math.max(1, Math.min(s.expiresAt, idleEnd(s)) - t);
 
   return {
-    async create(principal, { persistent }) {
+    async create(principal, { persistent, continues }) {
       const t = now();
       const id = randomBytes(32).toString('base64url');
       const session: SsoSession = {
@@ -60,7 +67,8 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
         lastSeenAt: t,
         persistent,
         csrfToken: randomBytes(24).toString('base64url'),
-        relyingParties: [],
+        relyingParties: continues?.relyingParties ?? [],
+        ssoId: continues?.ssoId ?? randomBytes(24).toString('base64url'),
       };
       await store.set(key(id), session, ttl(session, t));
       return { id, session };

@@ -31,6 +31,21 @@ describe('sessions', () => {
     expect(await sessions.use(id)).toEqual(session);
   });
 
+  it('sessions: a session continuing another keeps its sign-on (ssoId, applications) under a new id; a fresh one has its own', async () => {
+    const { sessions } = setup();
+    const first = await sessions.create(alice, { persistent: false });
+    await sessions.addRelyingParty(first.id, 'https://sp.example.org');
+    const before = (await sessions.destroy(first.id))!;
+    const again = await sessions.create(alice, { persistent: false, continues: before });
+    expect(again.id).not.toBe(first.id);
+    expect(again.session.ssoId).toBe(first.session.ssoId);
+    expect(again.session.relyingParties).toEqual(['https://sp.example.org']);
+    const other = await sessions.create(alice, { persistent: false });
+    expect(other.session.ssoId).not.toBe(first.session.ssoId);
+    expect(other.session.ssoId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(other.session.relyingParties).toEqual([]);
+  });
+
   it('sessions: ids are at least 128 random bits, URL-safe and distinct', async () => {
     const { sessions } = setup();
     const ids = await Promise.all(Array.from({ length: 50 }, async () => (await sessions.create(alice, { persistent: false })).id));

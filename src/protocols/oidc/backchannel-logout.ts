@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { Logger } from '../../observability/logger.js';
-import { sessionRef } from '../../session/sessions.js';
+import type { Sessions } from '../../session/sessions.js';
 import type { StateStore } from '../../state/state-store.js';
 import { expressRequest } from './sso-check.js';
 
@@ -15,8 +15,8 @@ import { expressRequest } from './sso-check.js';
  * (oidc-provider's own Client#backchannelLogout: the sub per the client's subject type, the sid).
  */
 export interface BackchannelLogout {
-  /** Tells the OIDC clients among `applications` that the fedgate session `sessionReference` ended. */
-  signedOut(sessionReference: string, applications: readonly string[]): Promise<void>;
+  /** Tells the OIDC clients among `applications` that the sign-on `ssoId` (SsoSession.ssoId) ended. */
+  signedOut(ssoId: string, applications: readonly string[]): Promise<void>;
 }
 
 interface Authorization {
@@ -24,23 +24,25 @@ interface Authorization {
   readonly sid: string;
 }
 
-const key = (reference: string, clientId: string) => `oidc:backchannel:${reference}:${createHash('sha256').update(clientId).digest('base64url')}`;
+const key = (ssoId: string, clientId: string) => `oidc:backchannel:${ssoId}:${createHash('sha256').update(clientId).digest('base64url')}`;
 
-export function trackBackchannelLogout(provider: Provider, deps: { store: StateStore; cookie: SessionCookie; log: Logger; ttlMs: number }): BackchannelLogout {
+export function trackBackchannelLogout(provider: Provider, deps: { store: StateStore; sessions: Sessions; cookie: SessionCookie; log: Logger; ttlMs: number }): BackchannelLogout {
   provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
     const { client, session } = ctx.oidc;
     const sessionId = deps.cookie.read(expressRequest(ctx));
     if (!client?.backchannelLogoutUri || !session?.accountId || !sessionId) return;
     const sid = session.sidFor(client.clientId);
+    const accountId = session.accountId;
     if (typeof sid !== 'string') return;
-    deps.store.set<Authorization>(key(sessionRef(sessionId), client.clientId), { accountId: session.accountId, sid }, deps.ttlMs)
+    deps.sessions.use(sessionId)
+      .then((sso) => (sso ? deps.store.set<Authorization>(key(sso.ssoId, client.clientId), { accountId, sid }, deps.ttlMs) : undefined))
       .catch((err: unknown) => deps.log.warn({ client: client.clientId, err: String(err) }, 'oidc: could not remember the authorization for back-channel logout'));
   });
 
   return {
-    async signedOut(sessionReference, applications) {
+    async signedOut(ssoId, applications) {
       await Promise.all(applications.map(async (clientId) => {
-        const authorization = await deps.store.take<Authorization>(key(sessionReference, clientId));
+        const authorization = await deps.store.take<Authorization>(key(ssoId, clientId));
         if (!authorization) return;
         const client = await provider.Client.find(clientId);
         if (!client?.backchannelLogoutUri) return;

@@ -10,6 +10,7 @@ import { pickMessages } from '../../i18n/messages.js';
 import { signingJwks, type KeyStore } from '../../keys/key-store.js';
 import type { Logger } from '../../observability/logger.js';
 import type { StateStore } from '../../state/state-store.js';
+import type { Sessions } from '../../session/sessions.js';
 import type { SignOut } from '../saml/single-logout.js';
 import { createAccountCache, scopeClaims } from './accounts.js';
 import { clientMetadataOf } from './clients.js';
@@ -32,6 +33,7 @@ export interface OidcRouteDeps {
   readonly keys: KeyStore;
   readonly store: StateStore;
   readonly pipeline: SignInPipeline;
+  readonly sessions: Sessions;
   readonly cookie: SessionCookie;
   readonly render: RenderPage;
   readonly pages: ProviderPage;
@@ -221,7 +223,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   }));
   router.use(provider.callback());
   const backchannel = trackBackchannelLogout(provider, {
-    store: deps.store, cookie: deps.cookie, log, ttlMs: Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime),
+    store: deps.store, sessions: deps.sessions, cookie: deps.cookie, log, ttlMs: Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime),
   });
   return { mountPath, router, provider, backchannel };
 }

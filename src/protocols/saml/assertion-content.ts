@@ -45,10 +45,10 @@ const NAME_FORMATS = { uri: SAML_ATTRNAME_FORMAT.uri, basic: SAML_ATTRNAME_FORMA
 const accountError = (message: string, detail: string) => new IdpError('unsupported_request', message, detail);
 
 /**
- * `sessionReference` identifies the SSO session (never the cookie value): transient NameIDs are
- * derived from it, so they differ per session and per SP and need no storage to be logged out.
+ * `ssoId` identifies the sign-on (SsoSession.ssoId, never the cookie value): transient NameIDs
+ * are derived from it, so they differ per sign-on and per SP and need no storage to be logged out.
  */
-export function samlAssertionContent(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string,
+export function samlAssertionContent(principal: Principal, sp: ServiceProvider, state: SamlSignInState, ssoId: string,
   options: SamlContentOptions): SamlAssertionContent {
   const authnContextClassRef = authnContextClassOf(principal.authentication.kind, state);
   const user = principal.user;
@@ -76,10 +76,10 @@ export function samlAssertionContent(principal: Principal, sp: ServiceProvider, 
     const claim = byName.get(rule.claim);
     return claim ? [{ name: rule.name ?? claim.type, nameFormat: NAME_FORMATS[rule.nameFormat], friendlyName: rule.friendlyName, values: claim.values }] : [];
   });
-  return { issuer: sp.issuer, nameId: nameIdFor(principal, sp, state, sessionReference, options, byName), attributes, authnContextClassRef };
+  return { issuer: sp.issuer, nameId: nameIdFor(principal, sp, state, ssoId, options, byName), attributes, authnContextClassRef };
 }
 
-function nameIdFor(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string, options: SamlContentOptions,
+function nameIdFor(principal: Principal, sp: ServiceProvider, state: SamlSignInState, ssoId: string, options: SamlContentOptions,
   claims: ReadonlyMap<string, { values: readonly string[] }>): SamlNameId {
   const format = SAML_NAMEID_FORMATS[state.nameIdFormat];
   const pairwise = (input: string) => createHmac('sha256', options.nameIdSalt).update(input).digest('base64url');
@@ -90,7 +90,7 @@ function nameIdFor(principal: Principal, sp: ServiceProvider, state: SamlSignInS
       return { value: pairwise(`persistent\n${sp.entityId}\n${userKey}`), format, spNameQualifier: sp.entityId };
     }
     case 'transient':
-      return { value: `_${pairwise(`transient\n${sp.entityId}\n${sessionReference}`)}`, format, spNameQualifier: sp.entityId };
+      return { value: `_${pairwise(`transient\n${sp.entityId}\n${ssoId}`)}`, format, spNameQualifier: sp.entityId };
     case 'emailAddress':
     case 'unspecified': {
       const claim = sp.nameIdClaim ?? (state.nameIdFormat === 'emailAddress' ? 'email' : 'upn');

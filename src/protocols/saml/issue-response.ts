@@ -29,10 +29,10 @@ export interface SamlIssuerOptions extends SamlContentOptions {
 }
 
 export interface SamlIssuer {
-  success(principal: Principal, sp: ServiceProvider, state: SamlSignInState, sessionReference: string): Promise<SamlPostForm & { assertionId: string; nameId: SamlNameId; issuer: string }>;
+  success(principal: Principal, sp: ServiceProvider, state: SamlSignInState, ssoId: string): Promise<SamlPostForm & { assertionId: string; nameId: SamlNameId; issuer: string }>;
   status(sp: ServiceProvider, state: SamlSignInState, status: StatusAnswer): SamlPostForm;
   /** The SessionIndex of a session: the same for every SP (as AD FS), not the session's id or reference. */
-  sessionIndex(sessionReference: string): string;
+  sessionIndex(ssoId: string): string;
 }
 
 /** SubjectConfirmationData NotOnOrAfter: the response must reach the ACS within this (Entra's sample: 5 minutes). */
@@ -40,8 +40,8 @@ const DELIVERY_WINDOW_MS = 5 * 60_000;
 
 export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
   const now = options.now ?? Date.now;
-  const sessionIndex = (sessionReference: string) =>
-    `_${createHmac('sha256', options.nameIdSalt).update(`session-index\n${sessionReference}`).digest('hex').slice(0, 40)}`;
+  const sessionIndex = (ssoId: string) =>
+    `_${createHmac('sha256', options.nameIdSalt).update(`session-index\n${ssoId}`).digest('hex').slice(0, 40)}`;
   const signer = (sp: ServiceProvider) => ({ key: options.keys.current, algorithm: sp.signatureAlgorithm });
   const form = (state: SamlSignInState, xml: string, responseId: string): SamlPostForm => ({
     ...postBindingForm(state.acsUrl, { parameter: 'SAMLResponse', xml, relayState: state.relayState }),
@@ -51,8 +51,8 @@ export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
   return {
     sessionIndex,
 
-    async success(principal, sp, state, sessionReference) {
-      const content = samlAssertionContent(principal, sp, state, sessionReference, options);
+    async success(principal, sp, state, ssoId) {
+      const content = samlAssertionContent(principal, sp, state, ssoId, options);
       const issued = new Date(now());
       const assertionId = `_${randomUUID()}`;
       const responseId = `_${randomUUID()}`;
@@ -67,7 +67,7 @@ export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
         audience: sp.entityId,
         attributes: content.attributes,
         authnInstant: new Date(principal.authentication.instant),
-        sessionIndex: sessionIndex(sessionReference),
+        sessionIndex: sessionIndex(ssoId),
         authnContextClassRef: content.authnContextClassRef,
       }, options.keys.current, sp.signatureAlgorithm);
       const body = sp.encryptionCertificate === undefined
@@ -79,13 +79,15 @@ export function createSamlIssuer(options: SamlIssuerOptions): SamlIssuer {
       return { ...form(state, xml, responseId), assertionId, nameId: content.nameId, issuer: content.issuer };
     },
 
+    // A status Response carries no assertion to be signed, and SPs (node-saml, Shibboleth) trust a
+    // NoPassive or NoAuthnContext answer only when it is signed: one signature, on error answers only.
     status(sp, state, status) {
       const responseId = `_${randomUUID()}`;
       // An Entra SP's issuer is per domain, and a refusal concerns no user yet: its first domain's.
       const issuer = sp.profile === 'entra' ? sp.domains[0]!.issuerUri : sp.issuer;
       const xml = writeSaml2Response({
         id: responseId, issueInstant: new Date(now()), issuer, destination: state.acsUrl, inResponseTo: state.requestId, status,
-      }, {}, sp.signResponse ? signer(sp) : undefined);
+      }, {}, signer(sp));
       return form(state, xml, responseId);
     },
   };

@@ -9,7 +9,7 @@ import type { RenderPage } from '../../http/render.js';
 import { requestContext } from '../../http/request-context.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { KeyStore } from '../../keys/key-store.js';
-import { sessionRef, type SsoSession } from '../../session/sessions.js';
+import type { Sessions, SsoSession } from '../../session/sessions.js';
 import type { StateStore } from '../../state/state-store.js';
 import { wsfedCleanupTargets, type CleanupTarget } from '../wsfed/signout-cleanup.js';
 import type { SamlNameId } from './assertion-content.js';
@@ -68,9 +68,10 @@ export interface SingleLogoutDeps {
   readonly keys: KeyStore;
   readonly store: StateStore;
   /** The SessionIndex the session's assertions carried. */
-  readonly sessionIndex: (sessionReference: string) => string;
+  readonly sessionIndex: (ssoId: string) => string;
+  readonly sessions: Sessions;
   /** Told after a session ended, not awaited (OpenID Connect back-channel logout). */
-  readonly onSignedOut?: (sessionReference: string, applications: readonly string[]) => Promise<void>;
+  readonly onSignedOut?: (ssoId: string, applications: readonly string[]) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -83,7 +84,7 @@ export interface SingleLogout {
   /** A LogoutRequest or LogoutResponse that arrived at a SAML endpoint. */
   handle(req: Request, res: Response, message: InboundSamlMessage): Promise<void>;
   /** Remembers what an SP received, for its logout (kept as long as a session can live). */
-  record(sessionId: string, participant: ParticipantRecord): Promise<void>;
+  record(ssoId: string, participant: ParticipantRecord): Promise<void>;
   readonly router: Router;
 }
 
@@ -172,10 +173,9 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
   };
 
   const signOut: SingleLogout['signOut'] = async (req, res, initiator, except) => {
-    const sessionId = deps.cookie.read(req);
-    const session: SsoSession | undefined = await deps.pipeline.signOut(sessionId, requestContext(req), initiator.kind === 'saml' ? initiator.entityId : initiator.application);
+    const session: SsoSession | undefined = await deps.pipeline.signOut(deps.cookie.read(req), requestContext(req), initiator.kind === 'saml' ? initiator.entityId : initiator.application);
     deps.cookie.clear(res);
-    const reference = sessionId ? sessionRef(sessionId) : '';
+    const reference = session?.ssoId ?? '';
     const applications = session?.relyingParties ?? [];
     // Server to server, beside the browser's walk: the browser must not wait for an application that is down.
     if (session && deps.onSignedOut && !(initiator.kind === 'page' && initiator.backchannelSent)) {
@@ -209,23 +209,37 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     if (!ID.test(requestId)) throw badLogout('LogoutRequest ID missing or malformed');
     const destination = element.getAttribute('Destination') || undefined;
     if (destination === undefined ? verified.signed : !endpointUrls.includes(destination)) throw badLogout(`LogoutRequest Destination ${destination ?? '(none, on a signed request)'}`);
-    if (!sp.singleLogout) {
-      // Nowhere registered to answer: log the person out all the same.
-      req.log.warn({ entityId: sp.entityId }, 'saml: LogoutRequest from an SP without a logout URL; answering with the signed-out page');
-      return signOut(req, res, { kind: 'page', continueUrl: undefined }, sp.entityId);
-    }
-    const replay = await deps.store.setIfAbsent(`saml:logout-request:${hashed(sp.entityId)}:${requestId}`, 1, RUN_TTL_MS);
-    if (!replay) throw badLogout(`replayed LogoutRequest ${requestId}`);
+    // An answer goes only to the SP's registered logout URL; an SP without one gets the page.
+    const refuse = (status: Saml2Status, detail: string) => {
+      if (sp.singleLogout) return respondTo(req, res, sp, requestId, status, verified.relayState);
+      throw badLogout(detail);
+    };
+    if (!(await deps.store.setIfAbsent(`saml:logout-request:${hashed(sp.entityId)}:${requestId}`, 1, RUN_TTL_MS))) throw badLogout(`replayed LogoutRequest ${requestId}`);
     const notOnOrAfter = Date.parse(element.getAttribute('NotOnOrAfter') ?? '');
     if (!Number.isNaN(notOnOrAfter) && notOnOrAfter + CLOCK_SKEW_MS < now()) {
-      return respondTo(req, res, sp, requestId, { code: SAML_STATUS.requester, subCode: SAML_STATUS.requestDenied, message: 'The LogoutRequest has expired' }, verified.relayState);
+      return refuse({ code: SAML_STATUS.requester, subCode: SAML_STATUS.requestDenied, message: 'The LogoutRequest has expired' }, `expired LogoutRequest ${requestId}`);
     }
-    // The NameID must be the one this SP received in the browser's session: an SP cannot end another person's session.
-    const sessionId = deps.cookie.read(req);
-    const record = sessionId ? await deps.store.get<ParticipantRecord>(participantKey(sessionRef(sessionId), sp.entityId)) : undefined;
+    const session = await deps.sessions.use(deps.cookie.read(req));
+    if (!session) {
+      // Nothing to end here (signed out already, or another browser): the SP's own logout stands.
+      req.log.info({ entityId: sp.entityId, requestId }, 'saml: LogoutRequest without a session');
+      if (sp.singleLogout) return respondTo(req, res, sp, requestId, { code: SAML_STATUS.success }, verified.relayState);
+      return deps.render(req, res, 'signed-out');
+    }
+    // Only an SP this session signed in to, naming the person it was told about, may end it: a
+    // request the SP may send unsigned would otherwise sign anyone out from any page (an <img>).
+    const record = await deps.store.get<ParticipantRecord>(participantKey(session.ssoId, sp.entityId));
     const nameId = firstChild(element, SAML_NS.assertion, 'NameID')?.textContent?.trim();
-    if (record && record.nameId.value !== nameId) {
-      return respondTo(req, res, sp, requestId, { code: SAML_STATUS.requester, subCode: SAML_STATUS.unknownPrincipal, message: 'The NameID is not this session\'s' }, verified.relayState);
+    if (!record) return refuse({ code: SAML_STATUS.requester, subCode: SAML_STATUS.unknownPrincipal, message: 'This session did not sign in to the service provider' }, `LogoutRequest from ${sp.entityId}, not a participant of the session`);
+    if (record.nameId.value !== nameId) {
+      // Entra's LogoutRequest is undocumented (§2.5): its NameID is logged, not required to match.
+      if (sp.profile !== 'entra') return refuse({ code: SAML_STATUS.requester, subCode: SAML_STATUS.unknownPrincipal, message: 'The NameID is not this session\'s' }, `LogoutRequest NameID mismatch from ${sp.entityId}`);
+      req.log.warn({ entityId: sp.entityId, requestId }, 'saml: Entra\'s LogoutRequest names another NameID than the one sent; signing out the session it took part in');
+    }
+    if (!sp.singleLogout) {
+      // Nowhere registered to answer: the person is signed out and shown the page.
+      req.log.info({ entityId: sp.entityId, requestId }, 'saml: LogoutRequest from an SP without a logout URL; answering with the signed-out page');
+      return signOut(req, res, { kind: 'page', continueUrl: undefined }, sp.entityId);
     }
     req.log.info({ entityId: sp.entityId, requestId, binding: message.binding, signed: verified.signed }, 'saml: LogoutRequest received');
     await signOut(req, res, { kind: 'saml', entityId: sp.entityId, requestId, relayState: verified.relayState }, sp.entityId);
@@ -270,8 +284,8 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     signOut,
     handle,
     router,
-    async record(sessionId, participant) {
-      await deps.store.set(participantKey(sessionRef(sessionId), participant.entityId), participant, recordTtl);
+    async record(ssoId, participant) {
+      await deps.store.set(participantKey(ssoId, participant.entityId), participant, recordTtl);
     },
   };
 }

@@ -9,7 +9,6 @@ import { queryParam } from '../../http/params.js';
 import type { RenderPage } from '../../http/render.js';
 import { requestContext } from '../../http/request-context.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
-import { sessionRef } from '../../session/sessions.js';
 import type { StateStore } from '../../state/state-store.js';
 import { CLOCK_SKEW_MS, MAX_REQUEST_AGE_MS, readAuthnRequest, type SamlSignInState, type StatusAnswer } from './authn-request.js';
 import { firstChild, hasSamlMessage, readSamlMessage, verifySamlMessage, type InboundSamlMessage } from './inbound-message.js';
@@ -40,7 +39,7 @@ export interface SamlSsoDeps {
   /** Handles a LogoutRequest or LogoutResponse that arrived at a shared endpoint (/adfs/ls/). */
   readonly logout?: (req: Request, res: Response, message: InboundSamlMessage) => Promise<void>;
   /** Remembers the NameID an SP received in a session, for its single logout. */
-  readonly record?: (sessionId: string, participant: ParticipantRecord) => Promise<void>;
+  readonly record?: (ssoId: string, participant: ParticipantRecord) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -71,12 +70,12 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
   };
 
   /** The assertion for a signed-in person, or NoAuthnContext when their way of signing in is not one the SP accepts. */
-  const respond = async (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, principal: Principal, sessionId: string) => {
+  const respond = async (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, principal: Principal, ssoId: string) => {
     if (!state.acceptedMethods.includes(principal.authentication.kind)) {
       return answerStatus(req, res, sp, state, { code: SAML_STATUS.requester, subCode: SAML_STATUS.noAuthnContext, message: 'The requested authentication context cannot be met' });
     }
-    const form = await deps.issuer.success(principal, sp, state, sessionRef(sessionId));
-    await deps.record?.(sessionId, { entityId: sp.entityId, nameId: form.nameId, issuer: form.issuer });
+    const form = await deps.issuer.success(principal, sp, state, ssoId);
+    await deps.record?.(ssoId, { entityId: sp.entityId, nameId: form.nameId, issuer: form.issuer });
     req.log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, assertionId: form.assertionId }, 'saml: response issued');
     post(req, res, form);
   };
@@ -84,7 +83,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
   const signIn = async (req: Request, res: Response, state: SamlSignInState, request: Omit<Parameters<SignInPipeline['start']>[0], 'resumePath'>, sp: ServiceProvider) => {
     const sessionId = deps.cookie.read(req);
     const result = await deps.pipeline.start({ ...request, resumePath: SAML_RESUME_PATH }, sessionId, requestContext(req));
-    if (result.kind === 'signed-in') return respond(req, res, sp, state, result.principal, sessionId!);
+    if (result.kind === 'signed-in') return respond(req, res, sp, state, result.principal, result.ssoId);
     if (result.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
     return answerStatus(req, res, sp, state, { code: SAML_STATUS.responder, subCode: SAML_STATUS.noPassive, message: 'The person is not signed in and IsPassive was set' });
   };
@@ -133,7 +132,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
     if (!done || !state || !sp || !sessionId || done.pending.resumePath !== SAML_RESUME_PATH || !sp.assertionConsumerServices.some((a) => a.url === state.acsUrl)) {
       throw expired();
     }
-    await respond(req, res, sp, state as SamlSignInState, done.principal, sessionId);
+    await respond(req, res, sp, state as SamlSignInState, done.principal, done.ssoId);
   });
 
   router.get('/saml/idp-initiated', async (req, res) => {
@@ -165,7 +164,8 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
 function idpInitiatedRelayState(value: string | undefined, sp: ServiceProvider): string | undefined {
   if (value === undefined || value === '') return undefined;
   const refuse = () => new IdpError('bad_request', 'This link to the application is not valid.', `IdP-initiated RelayState ${value.slice(0, 80)} refused for ${sp.entityId}`);
-  if (value.length > 80 || /[\u0000-\u001f\u007f\\]/.test(value)) throw refuse();
+  // An encoded slash or backslash turns "/%2F%2Fevil.example" into "//evil.example" at an SP that decodes first.
+  if (value.length > 80 || /[\u0000-\u001f\u007f\\]|%2f|%5c/i.test(value)) throw refuse();
   if (value.startsWith('/') && !value.startsWith('//')) return value;
   let origin: string;
   try {

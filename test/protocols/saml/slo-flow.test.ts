@@ -102,11 +102,10 @@ describe('SAML single logout started by an SP', () => {
 });
 
 describe('SAML single logout after a re-authentication', () => {
-  // TODO(bug, src/authn/sign-in-pipeline.ts complete()): a sign-in with a session already present
-  // (ForceAuthn here; wfresh=0 and prompt=login likewise) destroys the old session and starts one
-  // listing only the new application, so the SPs signed in before are forgotten: B is never sent a
-  // LogoutRequest and A is told Success, not even PartialLogout. `it.fails` until that is fixed.
-  it.fails('SPs signed in before a ForceAuthn are still told at logout', async () => {
+  // A sign-in with a session already present (ForceAuthn here; wfresh=0 and prompt=login likewise)
+  // starts a new session that continues the same person's sign-on (SsoSession.ssoId): the SPs
+  // signed in before are still on its list, and keep their SessionIndex.
+  it('SPs signed in before a ForceAuthn are still told at logout', async () => {
     const signedIn = await signInToEach(t, [A, B]);
     const forced = spClient(t, A, { forceAuthn: true });
     const again = await samlSignIn(signedIn.browser, await authorizeRedirect(forced));
