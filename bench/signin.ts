@@ -4,7 +4,8 @@
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
  *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk]
- * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core.
+ * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core
+ * (SAML: each AuthnRequest written beforehand, wrk sending each once).
  *   FEDGATE_BENCH_PROF=/tmp/prof ... writes a CPU profile of the server process
  *
  * Cases: SSO answer on the portal; WS-Fed token for a signed-in user (Entra's redirect answered
@@ -17,7 +18,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -203,11 +204,26 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   // the single-request cases measure the server alone: the per-core figures the README quotes.
   if (a.wrk) {
     execFileSync('taskset', ['-a', '-cp', '0', String(child.pid)], { stdio: 'ignore' }); // every thread of it
-    for (const [name, path, prepare] of ([['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA]] as const).filter(([n]) => !a.only || n.includes(a.only))) {
+    /** A wrk script sending each path once, in turn: a replayed AuthnRequest ID would be refused. */
+    const eachOnce = async (sp: InstanceType<typeof SAML>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'fedgate-wrk-'));
+      const paths = await Promise.all(Array.from({ length: seconds * 3_000 }, async () => (await sp.getAuthorizeUrlAsync('', undefined, {})).slice(base.length)));
+      writeFileSync(join(dir, 'paths'), paths.join('\n'));
+      writeFileSync(join(dir, 'each-once.lua'), `local paths = {}\nfor line in io.lines("${dir}/paths") do paths[#paths + 1] = line end\n`
+        + 'local i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i - 1) % #paths + 1])\nend\n');
+      return ['-s', join(dir, 'each-once.lua')];
+    };
+    const wrkCases: [string, string, string, (() => Promise<string[]>)?][] = [
+      ['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA],
+      ['SAML SSO, signed-in user', '/saml/sso', '/signin', () => eachOnce(unsignedSp)],
+      ['SAML SSO, signed AuthnRequest', '/saml/sso', '/signin', () => eachOnce(signedSp)],
+    ];
+    for (const [name, path, prepare, script] of wrkCases.filter(([n]) => !a.only || n.includes(a.only))) {
       const jar: Jar = new Map();
       await (await passwordSignIn(jar, prepare)).arrayBuffer();
+      const scriptArgs = script ? await script() : [];
       const cpu0 = cpuOf(child.pid!);
-      const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
+      const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', ...scriptArgs, '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
       const serverCpu = cpuOf(child.pid!) - cpu0;
       const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
       const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
