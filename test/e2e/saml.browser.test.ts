@@ -181,11 +181,13 @@ describe('SAML 2.0 in chromium, two node-saml SPs', () => {
   it('an ACS that redirects to another origin after the POST is reached', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    const violations = cspViolations(page);
     await page.route(/\/\/app\.test\//, (route) => route.fulfill({ contentType: 'text/html', body: '<p id="app">application</p>' }));
     await page.goto(`${spA.origin}/login?to=${encodeURIComponent('http://app.test/')}`);
     await signIn(page);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForSelector('#app', { timeout: 3_000 });
+    expect(violations).toEqual([]);
     await context.close();
   });
 });
