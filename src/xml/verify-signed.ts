@@ -311,7 +311,25 @@ function configurationError(detail: string): IdpError {
   return new IdpError('configuration', 'A trusted signing certificate is misconfigured.', detail);
 }
 
+/**
+ * Trusted certificates come from the configuration and SP metadata, a handful of strings: parsed
+ * once, not on every verification (parsing cost more than the RSA check itself). Bounded, so a
+ * metadata refresh storm cannot grow it without end.
+ */
+const parsedCertificates = new Map<string, X509Certificate>();
+const MAX_PARSED_CERTIFICATES = 1024;
+
 function toCertificate(value: string): X509Certificate {
+  let certificate = parsedCertificates.get(value);
+  if (certificate === undefined) {
+    certificate = parseCertificate(value);
+    if (parsedCertificates.size >= MAX_PARSED_CERTIFICATES) parsedCertificates.clear();
+    parsedCertificates.set(value, certificate);
+  }
+  return certificate;
+}
+
+function parseCertificate(value: string): X509Certificate {
   try {
     return value.includes('-----BEGIN')
       ? new X509Certificate(value)
