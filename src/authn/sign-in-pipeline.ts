@@ -38,12 +38,21 @@ export interface SignInPipeline {
   start(request: SignInRequest, sessionId: string | undefined, ctx: RequestContext): Promise<StartResult>;
   pending(id: string | undefined): Promise<PendingSignIn | undefined>;
   submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
+  /**
+   * Checks a user name and password without a browser or a session (WS-Trust usernamemixed): the
+   * same rate limits, directory outcomes and audit events as the sign-in form.
+   */
+  authenticatePassword(input: { readonly login: string; readonly password: string; readonly application: string }, ctx: RequestContext): Promise<ActiveResult>;
   /** Completes a pending sign-in with a principal a Kerberos ticket proved. */
   submitKerberos(input: KerberosInput, ctx: RequestContext): Promise<PasswordResult>;
   finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal; ssoId: string } | undefined>;
   /** Ends the session; `application` is where the sign-out came from (for the audit event). */
   signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
 }
+
+export type ActiveResult =
+  | { readonly kind: 'authenticated'; readonly principal: Principal }
+  | { readonly kind: 'failed'; readonly reason: PasswordFailure };
 
 export interface PasswordInput {
   readonly pendingId: string;
@@ -120,6 +129,32 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}` };
   };
 
+  /** Rate limits (counted before the directory is asked), the directory, the failure counts, the audit of a failure. */
+  const checkPassword = async (login: string, password: string, base: Omit<AuditEvent, 'type'>)
+    : Promise<{ kind: 'ok'; user: DirectoryUser } | { kind: 'failed'; reason: PasswordFailure }> => {
+    if (!(await deps.rateLimiter.allowAttempt(base.clientIp ?? '')) || !(await deps.rateLimiter.claimUserAttempt(login))) {
+      audit({ type: 'signin.rate_limited', ...base });
+      return { kind: 'failed', reason: 'rate-limited' };
+    }
+    let outcome;
+    try {
+      outcome = await deps.directory.authenticate(login, password);
+    } catch (err) {
+      if (!(err instanceof DirectoryUnavailableError)) throw err;
+      audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
+      return { kind: 'failed', reason: 'directory-unavailable' };
+    }
+    if (outcome.outcome !== 'success') {
+      // Other outcomes than a wrong password come only with the right password (AD masks them).
+      if (outcome.outcome === 'invalid-credentials') await deps.rateLimiter.recordFailure(login, outcome.account);
+      else if (outcome.outcome !== 'locked-out') await deps.rateLimiter.recordSuccess(login, outcome.account);
+      audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
+      return { kind: 'failed', reason: outcome.outcome };
+    }
+    await deps.rateLimiter.recordSuccess(login, outcome.user.dn.toLowerCase());
+    return { kind: 'ok', user: outcome.user };
+  };
+
   return {
     async start(request, sessionId, ctx) {
       const session = await sessions.use(sessionId);
@@ -147,27 +182,17 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       const pending = await loadPending(input.pendingId);
       if (!pending) return { kind: 'expired' };
       const base = { user: input.login, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'password' };
-      if (!(await deps.rateLimiter.allowAttempt(ctx.clientIp)) || !(await deps.rateLimiter.claimUserAttempt(input.login))) {
-        audit({ type: 'signin.rate_limited', ...base });
-        return { kind: 'failed', reason: 'rate-limited' };
-      }
-      let outcome;
-      try {
-        outcome = await deps.directory.authenticate(input.login, input.password);
-      } catch (err) {
-        if (!(err instanceof DirectoryUnavailableError)) throw err;
-        audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
-        return { kind: 'failed', reason: 'directory-unavailable' };
-      }
-      if (outcome.outcome !== 'success') {
-        // Other outcomes than a wrong password come only with the right password (AD masks them).
-        if (outcome.outcome === 'invalid-credentials') await deps.rateLimiter.recordFailure(input.login, outcome.account);
-        else if (outcome.outcome !== 'locked-out') await deps.rateLimiter.recordSuccess(input.login, outcome.account);
-        audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
-        return { kind: 'failed', reason: outcome.outcome };
-      }
-      await deps.rateLimiter.recordSuccess(input.login, outcome.user.dn.toLowerCase());
-      return complete(pending, outcome.user, 'password', input.keepMeSignedIn, input.previousSessionId, base);
+      const checked = await checkPassword(input.login, input.password, base);
+      if (checked.kind === 'failed') return checked;
+      return complete(pending, checked.user, 'password', input.keepMeSignedIn, input.previousSessionId, base);
+    },
+
+    async authenticatePassword(input, ctx) {
+      const base = { user: input.login, clientIp: ctx.clientIp, application: input.application, requestId: ctx.requestId, method: 'password' };
+      const checked = await checkPassword(input.login, input.password, base);
+      if (checked.kind === 'failed') return checked;
+      audit({ ...base, type: 'signin.success', user: checked.user.userPrincipalName ?? checked.user.username });
+      return { kind: 'authenticated', principal: { user: checked.user, authentication: { kind: 'password', instant: new Date(now()).toISOString() } } };
     },
 
     async submitKerberos(input, ctx) {
