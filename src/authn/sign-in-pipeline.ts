@@ -159,7 +159,8 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     async start(request, sessionId, ctx) {
       const session = await sessions.use(sessionId);
       if (session && sessionId && sessionSatisfies(session, request, now())) {
-        await sessions.addRelyingParty(sessionId, request.application);
+        // Single sign-on to an application already on the list (the common case) writes nothing.
+        if (!session.relyingParties.includes(request.application)) await sessions.addRelyingParty(sessionId, request.application);
         audit({ type: 'sso.reused', user: session.principal.user.userPrincipalName ?? session.principal.user.username,
           application: request.application, clientIp: ctx.clientIp, requestId: ctx.requestId });
         return { kind: 'signed-in', principal: session.principal, ssoId: session.ssoId };

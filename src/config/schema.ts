@@ -146,6 +146,25 @@ const signInSchema = z.strictObject({
   maxStartsPerIpPerMinute: z.number().int().min(1).default(600),
   /** How long a started sign-in (the login page) stays valid. */
   pendingLifetime: duration.default(15 * 60_000),
+  /**
+   * Smart lockout (AD FS's extranet smart lockout): failures per user from addresses the user has
+   * never signed in from, before those addresses are held back while familiar ones still work.
+   * Keep it below maxFailuresPerUser and AD's lockout threshold: a password spray from strangers
+   * then never locks the AD account.
+   */
+  unfamiliarMaxFailuresPerUser: z.number().int().min(1).default(3),
+  /** How long an address a user signed in from stays familiar (at most 20 per user are kept). */
+  familiarAddressLifetime: duration.default(14 * 86_400_000),
+});
+
+/** WS-Trust active endpoints (entra-federation.md §3) for rich clients, Windows (PRT) and hybrid join. */
+const wsTrustSchema = z.strictObject({
+  /** /adfs/services/trust/{2005,13}/usernamemixed: user name and password over TLS. */
+  usernameMixed: z.boolean().default(true),
+  /** /adfs/services/trust/{2005,13}/windowstransport: Kerberos, intranet only (needs authn.kerberos). */
+  windowsTransport: z.boolean().default(true),
+  /** Allowed difference between a request's wsu:Timestamp and fedgate's clock. */
+  clockSkew: duration.default(5 * 60_000),
 });
 
 const brandingSchema = z.strictObject({
@@ -507,7 +526,7 @@ export const configSchema = z.strictObject({
     lifetime: 8 * 3_600_000, idleTimeout: 3_600_000, keepMeSignedIn: false,
     keepMeSignedInLifetime: 86_400_000, cookieName: 'fedgate_session',
   }),
-  signIn: signInSchema.default({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 15 * 60_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 15 * 60_000 }),
+  signIn: signInSchema.prefault({}),
   branding: brandingSchema.default({ organizationName: 'fedgate' }),
   federation: federationSchema.default({ internalNetworks: [] }),
   /** Ways to sign in besides the password form. */
@@ -516,6 +535,8 @@ export const configSchema = z.strictObject({
   oidc: oidcSchema.prefault({}),
   /** The SAML 2.0 identity provider (service providers are relyingParties with protocol saml). */
   saml: samlSchema.prefault({}),
+  /** WS-Trust active endpoints and MEX (relying parties: the WS-Fed ones, selected by AppliesTo). */
+  wsTrust: wsTrustSchema.prefault({}),
   relyingParties: z.array(z.discriminatedUnion('protocol', [wsfedRelyingPartySchema, oidcRelyingPartySchema, samlServiceProviderSchema])).default([])
     .superRefine((rps, ctx) => {
       // One application per identifier (realm, entity ID, client_id), and each Entra domain and
@@ -579,3 +600,4 @@ export type OidcConfig = z.output<typeof oidcSchema>;
 export type SamlServiceProviderConfig = z.output<typeof samlServiceProviderSchema>;
 export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];
 export type KerberosConfig = z.output<typeof kerberosSchema>;
+export type WsTrustConfig = z.output<typeof wsTrustSchema>;

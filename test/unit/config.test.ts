@@ -56,7 +56,8 @@ describe('config: defaults', () => {
     expect(config.session.keepMeSignedInLifetime).toBe(24 * 3_600_000);
     expect(config.session.cookieName).toBe('fedgate_session');
     expect(config.signing.generatedValidity).toBe(365 * 86_400_000);
-    expect(config.signIn).toEqual({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 900_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 900_000 });
+    expect(config.signIn).toEqual({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 900_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 900_000, unfamiliarMaxFailuresPerUser: 3, familiarAddressLifetime: 14 * 86_400_000 });
+    expect(config.wsTrust).toEqual({ usernameMixed: true, windowsTransport: true, clockSkew: 300_000 });
     expect(config.relyingParties).toEqual([]);
     expect(config.logging.level).toBe('info');
     expect(config.demo).toBe(false);
