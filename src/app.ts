@@ -10,6 +10,8 @@ import { healthRoutes } from './observability/health-routes.js';
 import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
 import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
+import { mexRoutes } from './protocols/wstrust/mex-route.js';
+import { wsTrustRoutes } from './protocols/wstrust/wstrust-routes.js';
 import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { createSamlIssuer } from './protocols/saml/issue-response.js';
@@ -93,15 +95,16 @@ export function createApp(services: Services): Express {
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, issuer: samlIssuer,
     store: services.store, logout: singleLogout.handle, record: singleLogout.record,
   }));
+  const wsfedIssuer = createWsfedIssuer({ keys: services.keys, defaultIssuer: federationIdentifier(config), netbiosDomain });
   app.use(wsfedRoutes({
     config, pipeline: services.pipeline, cookie, render,
-    issue: createWsfedIssuer({
-      keys: services.keys, defaultIssuer: federationIdentifier(config),
-      netbiosDomain,
-    }),
+    issue: wsfedIssuer,
     isInternal: services.isInternal,
     signOut: singleLogout.signOut,
   }));
+  // WS-Trust (rich clients, Windows PRT, hybrid join): the same tokens as passive WS-Fed.
+  app.use(mexRoutes(config));
+  app.use(wsTrustRoutes({ config, pipeline: services.pipeline, issue: wsfedIssuer, isInternal: services.isInternal, negotiate: services.negotiate }));
 
   app.use(notFoundHandler());
   app.use(errorHandler(render));
