@@ -35,6 +35,16 @@ async function verifiedJwt(jwksUri: string, jwt: string): Promise<Record<string,
   return JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
 }
 
+/** The web app signed in through the code flow, its back-channel logout URI the receiver's. */
+async function signedInWithBackchannel(backchannelLogoutUri: string) {
+  const clients = OIDC_CLIENTS.map((c) => c.identifier === WEB_APP.client_id ? { ...c, backchannelLogoutUri } : c);
+  const app = await startOidcApp({ relyingParties: clients });
+  const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+  const browser = new Browser(app.baseUrl);
+  const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
+  return { app, config, browser, tokens, idToken: tokens.claims()! };
+}
+
 describe('OpenID Connect: device flow and back-channel logout', () => {
   it('device authorization: the person enters the code on fedgate\'s page, signs in, confirms; the device polls and gets tokens', async () => {
     const app = await startOidcApp({ relyingParties: [...OIDC_CLIENTS, { protocol: 'oidc', identifier: TV.client_id, displayName: 'Living-room TV', grantTypes: [DEVICE_CODE, 'refresh_token'], subjectType: 'public', firstParty: true }] });
@@ -64,12 +74,7 @@ describe('OpenID Connect: device flow and back-channel logout', () => {
   it('back-channel logout: signing out through OpenID Connect sends the client a signed logout token for the session', async () => {
     const receiver = await logoutReceiver();
     try {
-      const clients = OIDC_CLIENTS.map((c) => c.identifier === WEB_APP.client_id ? { ...c, backchannelLogoutUri: receiver.url } : c);
-      const app = await startOidcApp({ relyingParties: clients });
-      const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
-      const browser = new Browser(app.baseUrl);
-      const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
-      const idToken = tokens.claims()!;
+      const { app, config, browser, tokens, idToken } = await signedInWithBackchannel(receiver.url);
       expect(typeof idToken.sid).toBe('string');
       const page = await browser.follow(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: WEB_APP.logout }).href);
       const action = /<form method="post" action="([^"]+)" id="op.logoutForm">/.exec(page.html)![1]!;
@@ -87,12 +92,7 @@ describe('OpenID Connect: device flow and back-channel logout', () => {
   it('back-channel logout: signing out on fedgate\'s own sign-out page (or anywhere but OIDC) sends the client its logout token too, once', async () => {
     const receiver = await logoutReceiver();
     try {
-      const clients = OIDC_CLIENTS.map((c) => c.identifier === WEB_APP.client_id ? { ...c, backchannelLogoutUri: receiver.url } : c);
-      const app = await startOidcApp({ relyingParties: clients });
-      const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
-      const browser = new Browser(app.baseUrl);
-      const { tokens } = await signInWithCode(app, browser, config, WEB_APP.redirect);
-      const idToken = tokens.claims()!;
+      const { app, config, browser, tokens, idToken } = await signedInWithBackchannel(receiver.url);
       const page = await browser.follow('/logout');
       const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1];
       expect(csrf).toBeTruthy();
