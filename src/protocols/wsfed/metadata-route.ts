@@ -45,6 +45,8 @@ const SAML_ATTRIBUTES = PRINCIPAL_CLAIMS.map((c) => ({ name: c.uri, friendlyName
 
 /** Both documents are cached for an hour: consumers re-read them often enough to see a rollover's next certificate in time. */
 const CACHE_SECONDS = 3600;
+/** The Cache-Control of every metadata document (MEX too). */
+export const METADATA_CACHE_CONTROL = `public, max-age=${CACHE_SECONDS}`;
 
 export function metadataRoutes(config: Config, keys: KeyStore): Router {
   const base = config.server.baseUrl;
@@ -72,7 +74,7 @@ export function metadataRoutes(config: Config, keys: KeyStore): Router {
   }, keys.current);
   const router = Router();
   const serve = (document: string) => (_req: unknown, res: Response) => {
-    res.type('application/samlmetadata+xml').set('Cache-Control', `public, max-age=${CACHE_SECONDS}`).send(document);
+    res.type('application/samlmetadata+xml').set('Cache-Control', METADATA_CACHE_CONTROL).send(document);
   };
   router.get(METADATA_PATH, serve(federationMetadata));
   router.get(SAML_METADATA_PATH, serve(samlMetadata));

@@ -1,0 +1,54 @@
+import type { Config } from '../../config/schema.js';
+
+/**
+ * Which WS-Trust endpoints fedgate serves, as the MEX document, the federation metadata and
+ * `fedgate entra-domain` announce them (entra-federation.md §3.4, §3.5, §4). One decision, read
+ * by all three, so that nothing points clients at an endpoint that is switched off.
+ */
+export const MEX_PATH = '/adfs/services/trust/mex';
+
+export type WsTrustVersion = '2005' | '13';
+export type WsTrustEndpointKind = 'usernamemixed' | 'windowstransport';
+
+export interface WsTrustEndpoint {
+  readonly kind: WsTrustEndpointKind;
+  readonly version: WsTrustVersion;
+  /** Absolute URL at AD FS's path under server.baseUrl. */
+  readonly address: string;
+  /** windowstransport only: the service principal clients ask a Kerberos ticket for (HTTP/host). */
+  readonly spn?: string;
+}
+
+/** The path AD FS serves an endpoint at, e.g. /adfs/services/trust/13/usernamemixed. */
+export function wsTrustPath(kind: WsTrustEndpointKind, version: WsTrustVersion): string {
+  return `/adfs/services/trust/${version}/${kind}`;
+}
+
+/**
+ * The service principal of windowstransport: authn.kerberos.servicePrincipal without its realm
+ * (WCF's Identity/Spn names the service, the KDC adds the realm), else HTTP/<host of baseUrl>,
+ * the name browsers already ask tickets for.
+ */
+function servicePrincipalName(config: Config): string {
+  const configured = config.authn.kerberos?.servicePrincipal;
+  if (configured) return configured.replace(/@.*$/, '');
+  return `HTTP/${new URL(config.server.baseUrl).hostname}`;
+}
+
+/**
+ * The enabled endpoints, 1.3 before 2005 for each kind. windowstransport needs the Kerberos
+ * acceptor, which exists only when authn.kerberos is configured and enabled (services.ts).
+ */
+export function enabledWsTrustEndpoints(config: Config): WsTrustEndpoint[] {
+  const base = config.server.baseUrl;
+  const endpoints: WsTrustEndpoint[] = [];
+  const versions: readonly WsTrustVersion[] = ['13', '2005'];
+  if (config.wsTrust.usernameMixed) {
+    for (const version of versions) endpoints.push({ kind: 'usernamemixed', version, address: base + wsTrustPath('usernamemixed', version) });
+  }
+  if (config.wsTrust.windowsTransport && config.authn.kerberos?.enabled) {
+    const spn = servicePrincipalName(config);
+    for (const version of versions) endpoints.push({ kind: 'windowstransport', version, address: base + wsTrustPath('windowstransport', version), spn });
+  }
+  return endpoints;
+}
