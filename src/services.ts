@@ -69,6 +69,8 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     maxFailuresPerUser: config.signIn.maxFailuresPerUser,
     failureWindowMs: config.signIn.failureWindow,
     maxStartsPerIpPerMinute: config.signIn.maxStartsPerIpPerMinute,
+    unfamiliarMaxFailuresPerUser: config.signIn.unfamiliarMaxFailuresPerUser,
+    familiarAddressLifetimeMs: config.signIn.familiarAddressLifetime,
   });
   const pipeline = createSignInPipeline({
     directory, sessions, store, rateLimiter, audit,

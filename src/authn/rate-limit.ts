@@ -1,14 +1,21 @@
 import type { StateStore } from '../state/state-store.js';
-import { isIPv4, isIPv6 } from 'node:net';
 import { parseLogin } from '../directory/directory.js';
+import { clientNetwork } from './address-network.js';
+import { createFamiliarAddresses } from './familiar-addresses.js';
+import { createLockoutCounter } from './lockout-counter.js';
+
+export { clientNetwork } from './address-network.js';
 
 /**
- * Password attempts are limited per client address (a fixed one-minute window) and per username.
- * The per-user limit sits below AD's lockout threshold, so a spray through fedgate cannot lock the
- * real account out. An attempt is counted BEFORE the directory is asked (parallel requests cannot
- * all slip through a check made before any of them is counted); a success clears the count; once
- * the limit is reached the user is held back for the whole failure window. Counters live in the
- * state store, so every node sees the same counts.
+ * Password attempts are limited per client address (a fixed one-minute window) and per username,
+ * as AD FS's extranet smart lockout does (entra-federation.md §9): each account has familiar
+ * addresses (where it signed in from) and two budgets of failures, one for attempts from familiar
+ * addresses and a smaller one for all others. A password spray from strangers uses up only the
+ * unfamiliar budget, below AD's lockout threshold: the real account is never locked out, and its
+ * owner still signs in from home. An attempt is counted BEFORE the directory is asked (parallel
+ * requests cannot all slip through a check made before any of them is counted); only a success
+ * clears the counts (lockout-counter.ts). Everything lives in the state store, so every node sees
+ * the same counts.
  */
 export interface RateLimitSettings {
   readonly maxAttemptsPerIpPerMinute: number;
@@ -16,6 +23,20 @@ export interface RateLimitSettings {
   readonly failureWindowMs: number;
   /** Sign-ins started (pending sign-ins stored) per client address per minute. */
   readonly maxStartsPerIpPerMinute: number;
+  /** Failures per user from addresses that are not all familiar (AD FS: ExtranetLockoutThreshold). */
+  readonly unfamiliarMaxFailuresPerUser: number;
+  /** How long an address stays familiar after a sign-in from it (counts are kept as long). */
+  readonly familiarAddressLifetimeMs: number;
+  readonly now?: () => number;
+}
+
+/** Where a password attempt comes from, for the user it names. */
+export type AttemptLocation = 'familiar' | 'unfamiliar';
+
+export interface UserAttempt {
+  /** False when the user is locked out at this location: the directory must not be asked. */
+  readonly allowed: boolean;
+  readonly location: AttemptLocation;
 }
 
 export interface RateLimiter {
@@ -24,17 +45,23 @@ export interface RateLimiter {
   /** Counts one sign-in started from this address; false when it is over its limit. */
   allowStart(clientIp: string, now?: number): Promise<boolean>;
   /**
-   * Counts one attempt for this login, and for the account it is known to resolve to; false (and
-   * the directory is not asked) when either is over the limit.
+   * Counts one attempt for the account this login is known to resolve to (else for the login as
+   * typed, until the directory resolves it once), at familiar
+   * addresses when every one of `addresses` is familiar to that account (the client's, and for a
+   * proxied request the addresses the proxy reported), else at unfamiliar ones. Not allowed (and
+   * the directory is not asked) when either is locked out there.
    */
-  claimUserAttempt(login: string): Promise<boolean>;
+  claimUserAttempt(login: string, addresses: readonly string[]): Promise<UserAttempt>;
   /**
    * A wrong password for `account` (from the directory): remembers which account this spelling
    * resolves to, so that `alice`, `alice@example.com` and `alice@mail.example.com` share one budget.
    */
   recordFailure(login: string, account: string | undefined): Promise<void>;
-  /** The password was right: the counts start again. */
-  recordSuccess(login: string, account: string | undefined): Promise<void>;
+  /**
+   * The password was right: the counts start again. `addresses` signed in (the user got in, not
+   * just a right password for a disabled account): they become familiar to the account.
+   */
+  recordSuccess(login: string, account: string | undefined, addresses?: readonly string[]): Promise<void>;
 }
 
 /**
@@ -47,54 +74,52 @@ export function userKey(login: string): string {
   return `rl:user:${folded}`;
 }
 
-/**
- * What one client is, for per-address limits: an IPv4 address, or an IPv6 /64 (one host usually
- * has a whole /64 to pick addresses from, so a per-address limit would not limit it).
- */
-export function clientNetwork(address: string): string {
-  const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-  if (!isIPv6(plain)) return plain;
-  const [head = '', tail = ''] = plain.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = plain.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
-}
-
 const aliasKey = (typedKey: string) => `rl:alias:${typedKey}`;
 const accountKey = (account: string) => `rl:account:${account}`;
 
+const LOCATIONS: readonly AttemptLocation[] = ['familiar', 'unfamiliar'];
+
 export function createRateLimiter(store: StateStore, settings: RateLimitSettings): RateLimiter {
-  const perMinute = async (kind: string, clientIp: string, max: number, now: number) => {
-    const minute = Math.floor(now / 60_000);
+  const now = settings.now ?? Date.now;
+  const memoryMs = settings.familiarAddressLifetimeMs;
+  const familiar = createFamiliarAddresses(store, memoryMs, now);
+  const lockout = createLockoutCounter(store, settings.failureWindowMs, Math.max(memoryMs, settings.failureWindowMs), now);
+  const threshold = (location: AttemptLocation) =>
+    location === 'familiar' ? settings.maxFailuresPerUser : settings.unfamiliarMaxFailuresPerUser;
+  const perMinute = async (kind: string, clientIp: string, max: number, at: number) => {
+    const minute = Math.floor(at / 60_000);
     return (await store.increment(`rl:${kind}:${clientNetwork(clientIp)}:${minute}`, 60_000)) <= max;
   };
-  /** Counts one attempt against `key`; at the limit the key is held back a whole window from now. */
-  const claim = async (key: string) => {
-    const count = await store.increment(key, settings.failureWindowMs);
-    if (count < settings.maxFailuresPerUser) return true;
-    await store.set(key, count, settings.failureWindowMs);
-    return count === settings.maxFailuresPerUser;
-  };
+  // Aliases live as long as familiar addresses: a spelling the user signed in with finds them.
+  const remember = (typedKey: string, account: string) => store.set(aliasKey(typedKey), account, memoryMs);
   return {
-    allowAttempt: (clientIp, now = Date.now()) => perMinute('ip', clientIp, settings.maxAttemptsPerIpPerMinute, now),
-    allowStart: (clientIp, now = Date.now()) => perMinute('start', clientIp, settings.maxStartsPerIpPerMinute, now),
-    async claimUserAttempt(login) {
+    allowAttempt: (clientIp, at = now()) => perMinute('ip', clientIp, settings.maxAttemptsPerIpPerMinute, at),
+    allowStart: (clientIp, at = now()) => perMinute('start', clientIp, settings.maxStartsPerIpPerMinute, at),
+    async claimUserAttempt(login, addresses) {
       const key = userKey(login);
       const account = await store.get<string>(aliasKey(key));
-      const typed = await claim(key);
-      return account ? (await claim(accountKey(account))) && typed : typed;
+      // A spelling never seen with its account cannot know the account's addresses: unfamiliar.
+      const location: AttemptLocation = account && (await familiar.areFamiliar(account, addresses)) ? 'familiar' : 'unfamiliar';
+      // One counter per attempt, so that parallel attempts after a window race for one allowed
+      // attempt, not for two that different attempts could each win.
+      const allowed = await lockout.claim(`${account ? accountKey(account) : key}:${location}`, threshold(location));
+      return { allowed, location };
     },
     async recordFailure(login, account) {
       if (!account) return;
-      const alias = aliasKey(userKey(login));
-      // A spelling seen for the first time was not counted against its account yet.
-      if ((await store.get<string>(alias)) !== account) await claim(accountKey(account));
-      await store.set(alias, account, settings.failureWindowMs);
+      const key = userKey(login);
+      // A spelling seen for the first time was not counted against its account yet (it was an
+      // unfamiliar attempt: without the account, its addresses were not known).
+      if ((await store.get<string>(aliasKey(key))) !== account) await lockout.count(`${accountKey(account)}:unfamiliar`, threshold('unfamiliar'));
+      await remember(key, account);
     },
-    async recordSuccess(login, account) {
-      await store.delete(userKey(login));
-      if (account) await store.delete(accountKey(account));
+    async recordSuccess(login, account, addresses = []) {
+      const key = userKey(login);
+      await Promise.all(LOCATIONS.map((location) => lockout.reset(`${key}:${location}`)));
+      if (!account) return;
+      await Promise.all(LOCATIONS.map((location) => lockout.reset(`${accountKey(account)}:${location}`)));
+      await remember(key, account);
+      await familiar.add(account, addresses);
     },
   };
 }

@@ -42,7 +42,7 @@ export interface SignInPipeline {
    * Checks a user name and password without a browser or a session (WS-Trust usernamemixed): the
    * same rate limits, directory outcomes and audit events as the sign-in form.
    */
-  authenticatePassword(input: { readonly login: string; readonly password: string; readonly application: string }, ctx: RequestContext): Promise<ActiveResult>;
+  authenticatePassword(input: ActivePasswordInput, ctx: RequestContext): Promise<ActiveResult>;
   /** Completes a pending sign-in with a principal a Kerberos ticket proved. */
   submitKerberos(input: KerberosInput, ctx: RequestContext): Promise<PasswordResult>;
   finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal; ssoId: string } | undefined>;
@@ -53,6 +53,18 @@ export interface SignInPipeline {
 export type ActiveResult =
   | { readonly kind: 'authenticated'; readonly principal: Principal }
   | { readonly kind: 'failed'; readonly reason: PasswordFailure };
+
+export interface ActivePasswordInput {
+  readonly login: string;
+  readonly password: string;
+  readonly application: string;
+  /**
+   * Every address the request presents, for smart lockout (all must be familiar to the user):
+   * the client's, and behind a trusted proxy the ones it reports (x-ms-forwarded-client-ip...).
+   * Default: [ctx.clientIp].
+   */
+  readonly addresses?: readonly string[];
+}
 
 export interface PasswordInput {
   readonly pendingId: string;
@@ -130,12 +142,16 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
   };
 
   /** Rate limits (counted before the directory is asked), the directory, the failure counts, the audit of a failure. */
-  const checkPassword = async (login: string, password: string, base: Omit<AuditEvent, 'type'>)
+  const checkPassword = async (login: string, password: string, addresses: readonly string[], base: Omit<AuditEvent, 'type'>)
     : Promise<{ kind: 'ok'; user: DirectoryUser } | { kind: 'failed'; reason: PasswordFailure }> => {
-    if (!(await deps.rateLimiter.allowAttempt(base.clientIp ?? '')) || !(await deps.rateLimiter.claimUserAttempt(login))) {
-      audit({ type: 'signin.rate_limited', ...base });
-      return { kind: 'failed', reason: 'rate-limited' };
-    }
+    // The refusal says which limit, never whether the password was right: it was not checked.
+    const refused = (outcome: string) => {
+      audit({ type: 'signin.rate_limited', ...base, outcome });
+      return { kind: 'failed', reason: 'rate-limited' } as const;
+    };
+    if (!(await deps.rateLimiter.allowAttempt(base.clientIp ?? ''))) return refused('address-limit');
+    const attempt = await deps.rateLimiter.claimUserAttempt(login, addresses);
+    if (!attempt.allowed) return refused(`${attempt.location}-lockout`);
     let outcome;
     try {
       outcome = await deps.directory.authenticate(login, password);
@@ -151,7 +167,7 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
       return { kind: 'failed', reason: outcome.outcome };
     }
-    await deps.rateLimiter.recordSuccess(login, outcome.user.dn.toLowerCase());
+    await deps.rateLimiter.recordSuccess(login, outcome.user.dn.toLowerCase(), addresses);
     return { kind: 'ok', user: outcome.user };
   };
 
@@ -183,14 +199,14 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       const pending = await loadPending(input.pendingId);
       if (!pending) return { kind: 'expired' };
       const base = { user: input.login, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'password' };
-      const checked = await checkPassword(input.login, input.password, base);
+      const checked = await checkPassword(input.login, input.password, [ctx.clientIp], base);
       if (checked.kind === 'failed') return checked;
       return complete(pending, checked.user, 'password', input.keepMeSignedIn, input.previousSessionId, base);
     },
 
     async authenticatePassword(input, ctx) {
       const base = { user: input.login, clientIp: ctx.clientIp, application: input.application, requestId: ctx.requestId, method: 'password' };
-      const checked = await checkPassword(input.login, input.password, base);
+      const checked = await checkPassword(input.login, input.password, input.addresses ?? [ctx.clientIp], base);
       if (checked.kind === 'failed') return checked;
       audit({ ...base, type: 'signin.success', user: checked.user.userPrincipalName ?? checked.user.username });
       return { kind: 'authenticated', principal: { user: checked.user, authentication: { kind: 'password', instant: new Date(now()).toISOString() } } };

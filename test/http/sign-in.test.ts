@@ -92,7 +92,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
   });
 
   it('a locked account says so (lockout threshold of the demo directory)', async () => {
-    const t = await startTestApp({ signIn: { maxFailuresPerUser: 50 } });
+    const t = await startTestApp({ signIn: { maxFailuresPerUser: 50, unfamiliarMaxFailuresPerUser: 50 } });
     const agent = request.agent(t.app);
     for (let i = 0; i < 5; i++) await signIn(t.app, 'bob', 'wrong', agent);
     const { res } = await signIn(t.app, 'bob', 'Demo-bob-1', agent);

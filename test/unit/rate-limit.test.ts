@@ -13,7 +13,8 @@ describe('rate limits per client', () => {
   });
 
   it('addresses of one /64 share one budget', async () => {
-    const limiter = createRateLimiter(createMemoryStore(), { maxAttemptsPerIpPerMinute: 2, maxFailuresPerUser: 5, failureWindowMs: 60_000, maxStartsPerIpPerMinute: 10 });
+    const limiter = createRateLimiter(createMemoryStore(), { maxAttemptsPerIpPerMinute: 2, maxFailuresPerUser: 5, failureWindowMs: 60_000, maxStartsPerIpPerMinute: 10,
+      unfamiliarMaxFailuresPerUser: 3, familiarAddressLifetimeMs: 86_400_000 });
     const now = 1_000_000;
     expect(await limiter.allowAttempt('2001:db8:1:2::a', now)).toBe(true);
     expect(await limiter.allowAttempt('2001:db8:1:2::b', now)).toBe(true);
