@@ -4,6 +4,7 @@ import { federationIdentifier } from '../../config/schema.js';
 import type { KeyStore } from '../../keys/key-store.js';
 import { ClaimType } from '../../claims/claim-types.js';
 import { writeSamlMetadata } from '../saml/idp-metadata.js';
+import { wsTrustReferences } from '../wstrust/mex-endpoints.js';
 import { writeFederationMetadata, type OfferedClaimType } from './federation-metadata.js';
 
 /**
@@ -52,11 +53,15 @@ export function metadataRoutes(config: Config, keys: KeyStore): Router {
   const base = config.server.baseUrl;
   const entityId = federationIdentifier(config);
   const signingCertificates = [keys.current, ...(keys.next ? [keys.next] : [])].map((k) => k.certificateBase64);
+  const wsTrust = wsTrustReferences(config);
   const federationMetadata = writeFederationMetadata({
     entityId,
     displayName: config.federation.displayName ?? config.branding.organizationName,
     signingCertificates,
     passiveRequestorEndpoint: `${base}/adfs/ls/`,
+    // WS-Trust clients that start from the metadata find MEX here, as in AD FS's (absent when MEX is a 404).
+    securityTokenServiceEndpoint: wsTrust?.securityTokenServiceEndpoint,
+    metadataExchangeEndpoint: wsTrust?.metadataExchangeUri,
     claimTypes: WSFED_OFFERED,
     // AD FS serves SAML 2.0 at /adfs/ls/ too, and so does fedgate.
     samlIdp: { singleSignOnUrl: `${base}/adfs/ls/`, singleLogoutUrl: `${base}/adfs/ls/`, attributes: SAML_ATTRIBUTES },

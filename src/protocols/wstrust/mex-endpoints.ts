@@ -52,3 +52,28 @@ export function enabledWsTrustEndpoints(config: Config): WsTrustEndpoint[] {
   }
   return endpoints;
 }
+
+/** What points clients at WS-Trust: Entra's domain settings (§3.5) and the federation metadata (§4). */
+export interface WsTrustReferences {
+  /** Entra's metadataExchangeUri, and the MEX reference in the federation metadata. */
+  readonly metadataExchangeUri: string;
+  /** Entra's activeSignInUri (AD FS: 2005 usernamemixed), only when usernamemixed is served. */
+  readonly activeSignInUri: string | undefined;
+  /**
+   * The federation metadata's SecurityTokenServiceEndpoint address. AD FS names 2005/certificatemixed,
+   * which fedgate does not serve; a 2005 endpoint it does serve takes its place.
+   */
+  readonly securityTokenServiceEndpoint: string;
+}
+
+/** Undefined when no WS-Trust endpoint is enabled: then nothing may point to MEX (it is a 404). */
+export function wsTrustReferences(config: Config): WsTrustReferences | undefined {
+  const endpoints = enabledWsTrustEndpoints(config).filter((e) => e.version === '2005');
+  const first = endpoints[0];
+  if (!first) return undefined;
+  return {
+    metadataExchangeUri: config.server.baseUrl + MEX_PATH,
+    activeSignInUri: endpoints.find((e) => e.kind === 'usernamemixed')?.address,
+    securityTokenServiceEndpoint: first.address,
+  };
+}

@@ -97,6 +97,20 @@ describe('writeFederationMetadata: signed WS-Federation metadata (§4, AD FS 201
     expect(firstElement(firstElement(section, NS.mex, 'MetadataReference'), NS.wsa, 'Address').textContent).toBe('https://sts.example.test/adfs/services/trust/mex');
   });
 
+  it('with WS-Trust, golden: fed:SecurityTokenServiceEndpoint after ClaimTypesOffered, its EndpointReference naming MEX as AD FS\'s does (§4); xmlsec1 verifies it', () => {
+    const withWsTrust = writeFederationMetadata({
+      ...input,
+      securityTokenServiceEndpoint: 'https://sts.example.test/adfs/services/trust/2005/usernamemixed',
+      metadataExchangeEndpoint: 'https://sts.example.test/adfs/services/trust/mex',
+    }, signingKey.key);
+    expect(withWsTrust).toBe(golden('federation-metadata-wstrust.xml', { CERT, NEXT_CERT }));
+    expectVerified(withWsTrust);
+    // The golden differs from the one without WS-Trust only there (and in the digest and signature over it).
+    const unsigned = (x: string) => x.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+    expect(unsigned(withWsTrust).replace(/<fed:SecurityTokenServiceEndpoint>.*<\/fed:SecurityTokenServiceEndpoint>/, '').replace('http://docs.oasis-open.org/ws-sx/ws-trust/200512 ', ''))
+      .toBe(unsigned(xml));
+  });
+
   it('rsa-sha1 verifies too; without an id a fresh "_" + UUID is used', () => {
     const sha1 = writeFederationMetadata({ ...input, signatureAlgorithm: 'rsa-sha1' }, signingKey.key);
     expectVerified(sha1);

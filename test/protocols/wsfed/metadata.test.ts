@@ -1,11 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { writeGeneratedKey, type SigningKey } from '../../../src/keys/key-store.js';
 import { xmlsec1VerifiesWith } from '../../xml/signature-oracles.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
 import { fetchMetadataDocument, readIdpMetadata } from '../saml/metadata-consumer.js';
+import { readMexAsMsal } from '../wstrust/msal-mex.js';
 
 /** Federation metadata (entra-federation.md §4, §5.3), checked by xmlsec1. */
 const xmlsec1VerifiesMetadata = (xml: string, key: SigningKey) => xmlsec1VerifiesWith(xml, 'metadata', key);
@@ -54,5 +56,26 @@ describe('federation metadata', () => {
     const standalone = readIdpMetadata((await fetchMetadata(t, '/saml/metadata')).xml);
     expect(sp.attributes).toEqual(standalone.attributes);
     expect(sp.nameIdFormats).toEqual(standalone.nameIdFormats);
+  });
+
+  it('points to MEX (SecurityTokenServiceEndpoint) while fedgate serves WS-Trust, and the MEX it names is served; not otherwise', async () => {
+    const STS = 'SecurityTokenServiceEndpoint';
+    const on = await startTestApp({ server: { baseUrl: 'https://sts.contoso.test' } }); // usernamemixed is on by default
+    const md = await fetchMetadata(on);
+    expect(xmlsec1VerifiesMetadata(md.xml, on.services.keys.current)).toBe(true);
+    const sts = md.xml.slice(md.xml.indexOf(`<fed:${STS}>`), md.xml.indexOf(`</fed:${STS}>`));
+    expect(sts).toContain('<wsa:Address>https://sts.contoso.test/adfs/services/trust/2005/usernamemixed</wsa:Address>');
+    const mexUrl = /<wsx:MetadataReference><wsa:Address>([^<]+)<\/wsa:Address>/.exec(sts)?.[1];
+    expect(mexUrl).toBe('https://sts.contoso.test/adfs/services/trust/mex');
+    const mex = await request(on.app).get(new URL(mexUrl!).pathname);
+    expect(mex.status).toBe(200);
+    expect(readMexAsMsal(mex.text).usernamePassword?.address).toBe('https://sts.contoso.test/adfs/services/trust/13/usernamemixed');
+
+    const off = await startTestApp({ server: { baseUrl: 'https://sts.contoso.test' }, wsTrust: { usernameMixed: false } });
+    const plain = await fetchMetadata(off);
+    expect(plain.xml).not.toContain(STS);
+    expect(plain.xml).not.toContain('/adfs/services/trust/mex');
+    expect(xmlsec1VerifiesMetadata(plain.xml, off.services.keys.current)).toBe(true);
+    expect(xmlsec1VerifiesMetadata(md.xml.replace('trust/2005/usernamemixed', 'trust/2005/evil'), on.services.keys.current)).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DEMO_USERS_FILE } from '../../../src/cli/embedded-demo.js';
 import { parseConfig } from '../../../src/config/load.js';
+import { wsTrustReferences } from '../../../src/protocols/wstrust/mex-endpoints.js';
 import { mexRoutes } from '../../../src/protocols/wstrust/mex-route.js';
 import { startTestApp } from '../../harness/app.js';
 import { parseXml } from '../../xml/signature-oracles.js';
@@ -25,11 +26,14 @@ const keytab = join(mkdtempSync(join(tmpdir(), 'fedgate-mex-kt-')), 'fedgate.key
 writeFileSync(keytab, '');
 const KERBEROS = { keytab, servicePrincipal: 'HTTP/sts.contoso.test@CONTOSO.TEST', realms: ['CONTOSO.TEST'] };
 
+function mexConfig(raw: Record<string, unknown>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fedgate-mex-'));
+  return parseConfig({ server: { baseUrl: BASE }, dataDir, directory: { type: 'file', path: DEMO_USERS_FILE }, ...raw }, 'test', dataDir, {});
+}
+
 /** The MEX router alone, over a validated configuration: no Kerberos acceptor is started for it. */
 function mexApp(raw: Record<string, unknown>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fedgate-mex-'));
-  const config = parseConfig({ server: { baseUrl: BASE }, dataDir, directory: { type: 'file', path: DEMO_USERS_FILE }, ...raw }, 'test', dataDir, {});
-  return express().use(mexRoutes(config));
+  return express().use(mexRoutes(mexConfig(raw)));
 }
 
 async function getMex(app: express.Express) {
@@ -120,6 +124,18 @@ describe('MEX: the endpoints MSAL finds in it', () => {
       expect(broken, edits[0]![0]).not.toBe(xml);
       expect(pick(readMexAsMsal(broken)), edits[0]![0]).toEqual(expected);
     }
+  });
+});
+
+describe('what points to MEX (federation metadata §4, Entra\'s activeSignInUri and metadataExchangeUri §3.5)', () => {
+  it('MEX whenever an endpoint is served; activeSignInUri only with usernamemixed; the STS endpoint a 2005 one fedgate serves', () => {
+    expect(wsTrustReferences(mexConfig({}))).toEqual({
+      metadataExchangeUri: `${BASE}${MEX}`, activeSignInUri: USERNAME_2005.address, securityTokenServiceEndpoint: USERNAME_2005.address,
+    });
+    expect(wsTrustReferences(mexConfig({ wsTrust: { usernameMixed: false }, authn: { kerberos: KERBEROS } }))).toEqual({
+      metadataExchangeUri: `${BASE}${MEX}`, activeSignInUri: undefined, securityTokenServiceEndpoint: WINDOWS_2005.address,
+    });
+    expect(wsTrustReferences(mexConfig({ wsTrust: { usernameMixed: false } }))).toBeUndefined();
   });
 });
 
