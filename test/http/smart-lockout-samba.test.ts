@@ -77,6 +77,16 @@ describe('password spray against Samba AD (smart lockout)', () => {
     expect(t.logText()).not.toContain(PASSWORD);
   });
 
+  it('a parallel spray from strangers reaches the DC once: attempts are counted before it is asked', async () => {
+    const botnet = '198.51.100.77';
+    const statuses = await Promise.all(Array.from({ length: SPRAY }, (_, i) =>
+      signIn(t.app, UPN, `Wrong!Passw0rd${i}`, browserAt(t, botnet)).then(({ res }) => res.status)));
+    expect(statuses.sort()).toEqual([401, ...Array<number>(SPRAY - 1).fill(429)]);
+    expect(adAttribute('badPwdCount')).toBe(1);
+    expect((await signIn(t.app, UPN, PASSWORD, browserAt(t, HOME))).res.status).toBe(303);
+    expect(adAttribute('badPwdCount')).toBe(0);
+  });
+
   it('a password checked without a browser (WS-Trust) is unfamiliar when any presented address is', async () => {
     const ctx = { clientIp: HOME, requestId: 'spray-test' };
     const check = (password: string, addresses: readonly string[]) => t.services.pipeline.authenticatePassword(
