@@ -27,16 +27,29 @@ export interface WsfedIssuerOptions {
   readonly now?: () => number;
 }
 
-export type IssueSignInResponse = (principal: Principal, rp: WsfedRelyingPartyConfig, state: WsfedState, ctx: WsfedRequestContext) => SignInResponse;
+/** A signed SAML 1.1 assertion and its validity, for an RSTR (WS-Fed's wresult, WS-Trust's response). */
+export interface IssuedAssertion {
+  /** Exactly what writeSignedSaml11Assertion returned: embed it byte for byte. */
+  readonly assertion: string;
+  readonly assertionId: string;
+  readonly issued: Date;
+  readonly expires: Date;
+}
+
+export type IssueAssertion = (principal: Principal, rp: WsfedRelyingPartyConfig, ctx: WsfedRequestContext) => IssuedAssertion;
+
+/** The WS-Fed sign-in response; `.assertion` issues the same token alone (WS-Trust, §3.3). */
+export type IssueSignInResponse = ((principal: Principal, rp: WsfedRelyingPartyConfig, state: WsfedState, ctx: WsfedRequestContext) => SignInResponse)
+  & { readonly assertion: IssueAssertion };
 
 export function createWsfedIssuer(options: WsfedIssuerOptions): IssueSignInResponse {
   const now = options.now ?? Date.now;
-  return (principal, rp, state, ctx) => {
+  const assertion: IssueAssertion = (principal, rp, ctx) => {
     const content = wsfedTokenContent(principal, rp, ctx, options);
     const issued = new Date(now());
     const expires = new Date(issued.getTime() + rp.tokenLifetime);
     const assertionId = `_${randomUUID()}`;
-    const assertion = writeSignedSaml11Assertion({
+    const signed = writeSignedSaml11Assertion({
       assertionId,
       issuer: content.issuer,
       issueInstant: issued,
@@ -48,11 +61,16 @@ export function createWsfedIssuer(options: WsfedIssuerOptions): IssueSignInRespo
       authenticationMethod: content.authenticationMethod,
       authenticationInstant: new Date(principal.authentication.instant),
     }, options.keys.current, rp.signatureAlgorithm);
-    const wresult = writeRstr({ created: issued, expires, appliesTo: rp.identifier, assertion });
+    return { assertion: signed, assertionId, issued, expires };
+  };
+  const issue = (principal: Principal, rp: WsfedRelyingPartyConfig, state: WsfedState, ctx: WsfedRequestContext): SignInResponse => {
+    const token = assertion(principal, rp, ctx);
+    const wresult = writeRstr({ created: token.issued, expires: token.expires, appliesTo: rp.identifier, assertion: token.assertion });
     return {
       action: state.replyUrl,
       fields: state.wctx === undefined ? { wa: 'wsignin1.0', wresult } : { wa: 'wsignin1.0', wresult, wctx: state.wctx },
-      assertionId,
+      assertionId: token.assertionId,
     };
   };
+  return Object.assign(issue, { assertion });
 }
