@@ -25,7 +25,7 @@ commands:
                                 without either, the embedded demo runs on http://127.0.0.1:8080)
   check-config --config FILE    validate a configuration, print every problem, exit non-zero if any
   hash-password                 read a password on standard input, print its hash for a users file
-  entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--with-ws-trust] [--json | --check FILE]
+  entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--json | --check FILE]
                                 the Microsoft Graph / PowerShell settings that federate an Entra ID
                                 domain with fedgate; --check compares what Entra holds with them
   keys next|promote|show --config FILE

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Config, FederatedDomain } from '../config/schema.js';
 import { daysUntilExpiry, generatedKeyPaths, loadKeyStore, type KeyStore } from '../keys/key-store.js';
 import { createLogger } from '../observability/logger.js';
+import { MEX_PATH, wsTrustPath, wsTrustReferences } from '../protocols/wstrust/mex-endpoints.js';
 import {
   CliError, EXPIRY_WARNING_DAYS, certificateDer, daysLeft, describeCertificate, giveToFolderOwner, loadCommandConfig,
   parseCertificate, parseCommandArgs, previousKeyPaths, runCommand,
@@ -12,8 +13,8 @@ import {
  * (Microsoft Graph internalDomainFederation, entra-federation.md §5), and `--check` of what Entra
  * holds against them. Every URI derives from server.baseUrl.
  */
-export const ENTRA_DOMAIN_USAGE = `usage: fedgate entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--with-ws-trust] [--json]
-       fedgate entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--with-ws-trust] --check EXPORTED.json
+export const ENTRA_DOMAIN_USAGE = `usage: fedgate entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--json]
+       fedgate entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] --check EXPORTED.json
 
   prints the Microsoft Graph body and PowerShell commands that federate DOMAIN with fedgate;
   --protocol    must be the protocol of the relying party holding DOMAIN (the default)
@@ -21,7 +22,10 @@ export const ENTRA_DOMAIN_USAGE = `usage: fedgate entra-domain --config FILE --d
   --check FILE  compare Entra's configuration (JSON of GET .../domains/DOMAIN/federationConfiguration
                 or Get-MgDomainFederationConfiguration | ConvertTo-Json) with fedgate's:
                 exit 0 when it matches (warnings are printed), 1 on errors
-  --with-ws-trust  include activeSignInUri and metadataExchangeUri (WS-Trust: not served by fedgate yet)
+
+  activeSignInUri and metadataExchangeUri (WS-Trust) are included when fedgate serves them: usernamemixed
+  (wsTrust.usernameMixed) gives both, windowstransport alone (wsTrust.windowsTransport with authn.kerberos)
+  gives metadataExchangeUri. (--with-ws-trust, from earlier versions, is accepted and changes nothing.)
 `;
 
 export type EntraProtocol = 'wsFed' | 'saml';
@@ -48,8 +52,6 @@ export function federationEndpoints(baseUrl: string) {
     passiveSignInUri: `${baseUrl}/adfs/ls/`,
     signOutUri: `${baseUrl}/adfs/ls/?wa=wsignout1.0`,
     metadataUrl: `${baseUrl}/FederationMetadata/2007-06/FederationMetadata.xml`,
-    activeSignInUri: `${baseUrl}/adfs/services/trust/2005/usernamemixed`,
-    metadataExchangeUri: `${baseUrl}/adfs/services/trust/mex`,
   };
 }
 
@@ -85,8 +87,10 @@ export function findEntraDomain(config: Config, name: string): EntraDomain {
   throw new CliError(`${wanted} is not a federated domain of fedgate's Entra relying party (relyingParties[].domains).\n${configured}`, 2);
 }
 
-export function internalDomainFederation(config: Config, domain: FederatedDomain, keys: KeyStore, options: { protocol: EntraProtocol; withWsTrust: boolean }): InternalDomainFederation {
+export function internalDomainFederation(config: Config, domain: FederatedDomain, keys: KeyStore, options: { protocol: EntraProtocol }): InternalDomainFederation {
   const uris = federationEndpoints(config.server.baseUrl);
+  // WS-Trust as fedgate serves it: Entra must not send clients to an endpoint that is off (MEX is then a 404).
+  const wsTrust = wsTrustReferences(config);
   return {
     '@odata.type': '#microsoft.graph.internalDomainFederation',
     displayName: config.federation.displayName ?? config.branding.organizationName,
@@ -94,7 +98,8 @@ export function internalDomainFederation(config: Config, domain: FederatedDomain
     passiveSignInUri: uris.passiveSignInUri,
     // Entra appends its SAML LogoutRequest to the SAML signOutUri (§2.5): no wa parameter there.
     signOutUri: options.protocol === 'saml' ? uris.passiveSignInUri : uris.signOutUri,
-    ...(options.withWsTrust ? { activeSignInUri: uris.activeSignInUri, metadataExchangeUri: uris.metadataExchangeUri } : {}),
+    ...(wsTrust?.activeSignInUri ? { activeSignInUri: wsTrust.activeSignInUri } : {}),
+    ...(wsTrust ? { metadataExchangeUri: wsTrust.metadataExchangeUri } : {}),
     signingCertificate: keys.current.certificateBase64,
     ...(keys.next ? { nextSigningCertificate: keys.next.certificateBase64 } : {}),
     preferredAuthenticationProtocol: options.protocol,
@@ -150,6 +155,7 @@ export async function runEntraDomain(args: readonly string[]): Promise<number> {
       protocol: { type: 'string' },
       check: { type: 'string' },
       json: { type: 'boolean', default: false },
+      // Earlier versions added WS-Trust only on request; the configuration decides now.
       'with-ws-trust': { type: 'boolean', default: false },
     }, ENTRA_DOMAIN_USAGE);
     if (!values.domain) throw new CliError(`--domain is required\n\n${ENTRA_DOMAIN_USAGE}`, 2);
@@ -168,8 +174,7 @@ export async function runEntraDomain(args: readonly string[]): Promise<number> {
     }
     // Checking against a key generated on the spot would only report Entra's certificate as unknown.
     const keys = await loadKeys(config, values.check === undefined);
-    const options = { protocol, withWsTrust: values['with-ws-trust'] };
-    const body = internalDomainFederation(config, domain, keys, options);
+    const body = internalDomainFederation(config, domain, keys, { protocol });
     if (values.check) {
       const exported = readExported(values.check);
       const findings = checkFederation(exported, body, keys, config);
@@ -215,12 +220,16 @@ function instructions(config: Config, domain: string, body: InternalDomainFedera
     '#',
   ];
   if (body.activeSignInUri) {
-    lines.push('# WS-Trust endpoints are included (--with-ws-trust): fedgate must serve them, or rich clients and Windows sign-in fail.');
+    lines.push('# WS-Trust is included (activeSignInUri, metadataExchangeUri): Windows sign-in (Primary Refresh Token),',
+      '# username/password (ROPC) clients and older Office clients use it (§3.1). It follows wsTrust in the configuration.');
+  } else if (body.metadataExchangeUri) {
+    lines.push('# WS-Trust: only metadataExchangeUri is included: fedgate serves windowstransport (hybrid join) but not usernamemixed',
+      '# (wsTrust.usernameMixed is off), so Windows gets no Primary Refresh Token from a password and ROPC clients fail (§3.1).');
   } else {
     lines.push(
-      '# WS-Trust endpoints (activeSignInUri, metadataExchangeUri) are left out: fedgate does not serve WS-Trust yet.',
+      '# WS-Trust endpoints (activeSignInUri, metadataExchangeUri) are left out: wsTrust is off in fedgate\'s configuration.',
       '# Without them Windows gets no Primary Refresh Token at sign-in and username/password (ROPC) clients fail',
-      '# for federated users (§3.1). Add them with --with-ws-trust once fedgate serves WS-Trust.',
+      '# for federated users (§3.1). Turn on wsTrust.usernameMixed and run this again.',
     );
   }
   if (!config.server.baseUrl.startsWith('https://')) {
@@ -362,14 +371,7 @@ export function checkFederation(items: readonly Exported[], expected: InternalDo
     const bareSignOut = property === 'signOutUri' && value !== undefined && sameUri(value, expected.passiveSignInUri);
     if (value === undefined || (!sameUri(value, expected[property]) && !bareSignOut)) error(property, `Entra has ${show(value)}, fedgate has ${show(expected[property])}`);
   }
-  for (const property of ['activeSignInUri', 'metadataExchangeUri'] as const) {
-    const value = field(entra, property);
-    const ours = expected[property];
-    if (ours !== undefined && (value === undefined || !sameUri(value, ours))) error(property, `Entra has ${show(value)}, fedgate has ${show(ours)}`);
-    if (ours === undefined && value !== undefined) {
-      warning(property, `Entra has ${show(value)}, fedgate has (not set): fedgate does not serve WS-Trust yet, so rich clients sent there fail unless another server answers`);
-    }
-  }
+  checkWsTrust(entra, expected, config, error, warning);
 
   const protocol = field(entra, 'preferredAuthenticationProtocol');
   const protocolMatches = protocol?.toLowerCase() === expected.preferredAuthenticationProtocol.toLowerCase()
@@ -390,6 +392,27 @@ export function checkFederation(items: readonly Exported[], expected: InternalDo
 
   checkCertificates(entra, keys, config, error, warning);
   return findings;
+}
+
+/** Where Entra's userrealm sends WS-Trust clients (§3.1) against what fedgate serves. */
+function checkWsTrust(entra: Exported, expected: InternalDomainFederation, config: Config, error: (p: string, m: string) => void, warning: (p: string, m: string) => void): void {
+  const base = config.server.baseUrl;
+  // What the property would be if fedgate served it: Entra pointing there while it is off sends clients to a 404.
+  const wouldBe = { activeSignInUri: base + wsTrustPath('usernamemixed', '2005'), metadataExchangeUri: base + MEX_PATH };
+  for (const property of ['activeSignInUri', 'metadataExchangeUri'] as const) {
+    const value = field(entra, property);
+    const ours = expected[property];
+    if (ours !== undefined && value === undefined) {
+      warning(property, `Entra has (not set), fedgate serves ${show(ours)}: set it, or Windows gets no Primary Refresh Token and username/password clients fail (§3.1)`);
+    } else if (ours !== undefined && value !== undefined && !sameUri(value, ours)) {
+      error(property, `Entra has ${show(value)}, fedgate has ${show(ours)}`);
+    } else if (ours === undefined && value !== undefined) {
+      const report = sameUri(value, wouldBe[property]) ? error : warning;
+      report(property, `Entra has ${show(value)}, but fedgate does not serve it (wsTrust in its configuration)${report === error
+        ? ': rich clients and Windows sign-in sent there fail; turn WS-Trust on in fedgate or clear the property'
+        : ': rich clients sent there fail unless that server answers with tokens Entra accepts'}`);
+    }
+  }
 }
 
 function checkCertificates(entra: Exported, keys: KeyStore, config: Config, error: (p: string, m: string) => void, warning: (p: string, m: string) => void): void {

@@ -6,8 +6,11 @@ import { generatedKeyPaths } from '../../src/keys/key-store.js';
 import { certBase64, configWithGeneratedKeys, configWithKeyFiles, fedgate, sha1Thumbprint, tempDir, writeConfig } from './cli-fixture.js';
 
 const DAY = 86_400_000;
-const PROPERTIES = ['@odata.type', 'displayName', 'issuerUri', 'passiveSignInUri', 'signOutUri', 'signingCertificate',
-  'preferredAuthenticationProtocol', 'promptLoginBehavior', 'federatedIdpMfaBehavior'];
+const PROPERTIES = ['@odata.type', 'displayName', 'issuerUri', 'passiveSignInUri', 'signOutUri', 'activeSignInUri', 'metadataExchangeUri',
+  'signingCertificate', 'preferredAuthenticationProtocol', 'promptLoginBehavior', 'federatedIdpMfaBehavior'];
+const WS_TRUST = ['activeSignInUri', 'metadataExchangeUri'];
+/** fedgate without WS-Trust (wsTrust.usernameMixed off, no Kerberos): Entra must not point clients at it. */
+const NO_WS_TRUST = { wsTrust: { usernameMixed: false } };
 
 /** A configuration whose current key already exists under its dataDir (most tests share one). */
 let shared: { dir: string; config: string; cert: string };
@@ -67,6 +70,9 @@ describe('fedgate entra-domain', () => {
       issuerUri: 'http://contoso.com/adfs/services/trust/',
       passiveSignInUri: 'https://sts.contoso.com/adfs/ls/',
       signOutUri: 'https://sts.contoso.com/adfs/ls/?wa=wsignout1.0',
+      // WS-Trust usernamemixed is on by default: the AD FS values (§3.5).
+      activeSignInUri: 'https://sts.contoso.com/adfs/services/trust/2005/usernamemixed',
+      metadataExchangeUri: 'https://sts.contoso.com/adfs/services/trust/mex',
       signingCertificate: certBase64(shared.cert),
       preferredAuthenticationProtocol: 'wsFed',
       promptLoginBehavior: 'nativeSupport',
@@ -83,6 +89,8 @@ describe('fedgate entra-domain', () => {
     const body = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(body.passiveSignInUri).toBe('https://login.example.org:8443/fedgate/adfs/ls/');
     expect(body.signOutUri).toBe('https://login.example.org:8443/fedgate/adfs/ls/?wa=wsignout1.0');
+    expect(body.activeSignInUri).toBe('https://login.example.org:8443/fedgate/adfs/services/trust/2005/usernamemixed');
+    expect(body.metadataExchangeUri).toBe('https://login.example.org:8443/fedgate/adfs/services/trust/mex');
     expect(body.issuerUri).toBe('urn:fabrikam:sts');
     expect(body.displayName).toBe('fedgate'); // branding.organizationName when federation.displayName is unset
     const cert = generatedKeyPaths(join(dir, 'data'), 'current').certFile;
@@ -90,11 +98,11 @@ describe('fedgate entra-domain', () => {
     expect(body.signingCertificate).toBe(certBase64(cert));
   });
 
-  it('a next key adds nextSigningCertificate; a domain of a SAML Entra SP is saml, signing out at the bare endpoint; --with-ws-trust adds what it names', async () => {
+  it('a next key adds nextSigningCertificate; a domain of a SAML Entra SP is saml, signing out at the bare endpoint, with WS-Trust too', async () => {
     const saml = { relyingParties: [{ protocol: 'saml', profile: 'entra', domains: ['contoso.com'] }] };
     const { config, dataDir } = await configWithGeneratedKeys(['current', 'next'], 365, saml);
-    const body = graphBody(config, '--with-ws-trust');
-    expect(Object.keys(body).sort()).toEqual([...PROPERTIES, 'nextSigningCertificate', 'activeSignInUri', 'metadataExchangeUri'].sort());
+    const body = graphBody(config);
+    expect(Object.keys(body).sort()).toEqual([...PROPERTIES, 'nextSigningCertificate'].sort());
     expect(body.signingCertificate).toBe(certBase64(generatedKeyPaths(dataDir, 'current').certFile));
     expect(body.nextSigningCertificate).toBe(certBase64(generatedKeyPaths(dataDir, 'next').certFile));
     expect(body.preferredAuthenticationProtocol).toBe('saml');
@@ -103,6 +111,25 @@ describe('fedgate entra-domain', () => {
     expect(body.activeSignInUri).toBe('https://sts.contoso.com/adfs/services/trust/2005/usernamemixed');
     expect(body.metadataExchangeUri).toBe('https://sts.contoso.com/adfs/services/trust/mex');
     expect(graphBody(config, '--protocol', 'samlp').preferredAuthenticationProtocol).toBe('saml');
+    // Scripts written for earlier versions still run: --with-ws-trust changes nothing now.
+    expect(graphBody(config, '--with-ws-trust')).toEqual(body);
+  });
+
+  it('WS-Trust follows the configuration: none when fedgate serves none (even with --with-ws-trust); MEX alone for windowstransport alone', async () => {
+    const { config: off } = await configWithGeneratedKeys(['current'], 365, NO_WS_TRUST);
+    const body = graphBody(off);
+    expect(Object.keys(body)).toEqual(PROPERTIES.filter((p) => !WS_TRUST.includes(p)));
+    expect(graphBody(off, '--with-ws-trust')).toEqual(body);
+    const text = fedgate('entra-domain', '--config', off, '--domain', 'contoso.com').stdout;
+    expect(text).toContain('left out: wsTrust is off');
+    expect(text).not.toContain('ActiveSignInUri');
+    // windowstransport (hybrid join) without usernamemixed: Entra needs MEX, and no activeSignInUri.
+    const keytab = join(tempDir(), 'fedgate.keytab');
+    writeFileSync(keytab, '');
+    const { config: kerberosOnly } = await configWithGeneratedKeys(['current'], 365, { ...NO_WS_TRUST, authn: { kerberos: { keytab, realms: ['CONTOSO.COM'] } } });
+    const windows = graphBody(kerberosOnly);
+    expect(windows.activeSignInUri).toBeUndefined();
+    expect(windows.metadataExchangeUri).toBe('https://sts.contoso.com/adfs/services/trust/mex');
   });
 
   it('--protocol other than the one fedgate serves the domain with is refused (exit 2): Entra would send messages fedgate refuses', () => {
@@ -131,8 +158,9 @@ describe('fedgate entra-domain', () => {
       expect(updateLine, name).toContain(parameter);
     }
     expect(newLine).toContain("-DisplayName 'Contoso''s sign-in'"); // a quote inside a PowerShell single-quoted string is doubled
-    expect(out).not.toContain('ActiveSignInUri');
-    expect(out).toContain('--with-ws-trust'); // says WS-Trust is left out and how to add it
+    expect(newLine).toContain("-ActiveSignInUri 'https://sts.contoso.com/adfs/services/trust/2005/usernamemixed'");
+    expect(newLine).toContain("-MetadataExchangeUri 'https://sts.contoso.com/adfs/services/trust/mex'");
+    expect(out).toContain('WS-Trust is included');
     expect(out).toContain('rejectMfaByFederatedIdp');
     expect(out).toContain('https://sts.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml');
     expect(out).toMatch(/reachable from the internet/);
@@ -243,12 +271,35 @@ describe('fedgate entra-domain --check', () => {
     expect(swapped.status).toBe(0);
   });
 
-  it('flags settings fedgate cannot honour: MFA enforced by the IdP (error), WS-Trust endpoints left over (warning); bad input', () => {
+  it('WS-Trust: missing in Entra while fedgate serves it is a warning, elsewhere an error; left in Entra while fedgate serves none: an error at fedgate, a warning elsewhere', async () => {
     const body = sharedBody();
-    const run = check(shared.config, { ...body, federatedIdpMfaBehavior: 'enforceMfaByFederatedIdp', activeSignInUri: 'https://adfs.contoso.com/adfs/services/trust/2005/usernamemixed' });
+    const missing = check(shared.config, { ...body, activeSignInUri: null, metadataExchangeUri: null });
+    expect(missing.status).toBe(0);
+    expect(missing.stdout).toMatch(/^WARNING activeSignInUri: Entra has \(not set\), fedgate serves "https:\/\/sts.contoso.com\/adfs\/services\/trust\/2005\/usernamemixed"/m);
+    expect(missing.stdout).toMatch(/^WARNING metadataExchangeUri: Entra has \(not set\), fedgate serves "https:\/\/sts.contoso.com\/adfs\/services\/trust\/mex"/m);
+    const adfs = check(shared.config, { ...body, activeSignInUri: 'https://adfs.contoso.com/adfs/services/trust/2005/usernamemixed' });
+    expect(adfs.status).toBe(1);
+    expect(adfs.stdout).toMatch(/^ERROR activeSignInUri: Entra has "https:\/\/adfs.contoso.com/m);
+    // Trailing slash and host case do not matter, as elsewhere.
+    expect(check(shared.config, { ...body, metadataExchangeUri: 'https://STS.contoso.com/adfs/services/trust/mex/' }).stdout).toContain('OK');
+
+    const { config: off } = await configWithGeneratedKeys(['current'], 365, NO_WS_TRUST);
+    const offBody = graphBody(off);
+    const stale = check(off, { ...offBody, activeSignInUri: body.activeSignInUri, metadataExchangeUri: body.metadataExchangeUri });
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toMatch(/^ERROR activeSignInUri: Entra has "https:\/\/sts.contoso.com\/adfs\/services\/trust\/2005\/usernamemixed", but fedgate does not serve it/m);
+    expect(stale.stdout).toMatch(/^ERROR metadataExchangeUri: .*turn WS-Trust on in fedgate or clear the property/m);
+    const elsewhere = check(off, { ...offBody, activeSignInUri: 'https://adfs.contoso.com/adfs/services/trust/2005/usernamemixed' });
+    expect(elsewhere.status).toBe(0);
+    expect(elsewhere.stdout).toMatch(/^WARNING activeSignInUri: Entra has "https:\/\/adfs.contoso.com\/.*unless that server answers/m);
+    expect(check(off, offBody).stdout).toContain('OK');
+  });
+
+  it('flags settings fedgate cannot honour: MFA enforced by the IdP (error); bad input', () => {
+    const body = sharedBody();
+    const run = check(shared.config, { ...body, federatedIdpMfaBehavior: 'enforceMfaByFederatedIdp' });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^ERROR federatedIdpMfaBehavior: Entra has "enforceMfaByFederatedIdp"/m);
-    expect(run.stdout).toMatch(/^WARNING activeSignInUri: Entra has "https:\/\/adfs.contoso.com/m);
     const notJson = check(shared.config, 'not json');
     expect(notJson.status).toBe(2);
     // Without a key there is nothing to compare: --check never generates one.
