@@ -2,6 +2,7 @@ import type { Principal } from '../../core/principal.js';
 import type { PasswordFailure } from '../../authn/sign-in-pipeline.js';
 import { MAX_LOGIN_LENGTH } from '../../authn/sign-in-pipeline.js';
 import { requestContext } from '../../http/request-context.js';
+import { activeClientAddresses } from './client-addresses.js';
 import type { RelyingPartyLookup } from './relying-party.js';
 import { readRst } from './rst.js';
 import { writeIssueResponse } from './rstr.js';
@@ -50,7 +51,9 @@ export function usernameMixed(deps: WsTrustRouteDeps, relyingParty: RelyingParty
     }
 
     const ctx = requestContext(req);
-    const result = await deps.pipeline.authenticatePassword({ login: token.username, password: token.password, application: rp.identifier }, ctx);
+    // Smart lockout: the attempt is familiar only if every address it presents is (Exchange's client included).
+    const addresses = activeClientAddresses(req, deps.config);
+    const result = await deps.pipeline.authenticatePassword({ login: token.username, password: token.password, application: rp.identifier, addresses }, ctx);
     if (result.kind === 'failed') throw passwordFault(result.reason, deps.config.branding.passwordChangeUrl);
     const principal: Principal = result.principal;
     const issued = deps.issue.assertion(principal, rp, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
