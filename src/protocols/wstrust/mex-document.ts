@@ -1,6 +1,7 @@
 import { element, namespace, serializeCanonical, type XmlElement } from '../../xml/canonical-xml.js';
-import { WSA_NS, WSP_NS, WSTRUST_2005_NS, WSU_NS } from '../wsfed/rstr.js';
+import { WSA_NS, WSP_NS, WSU_NS } from '../wsfed/rstr.js';
 import type { WsTrustEndpoint, WsTrustEndpointKind, WsTrustVersion } from './mex-endpoints.js';
+import { TRUST_13, TRUST_2005, type TrustVersion } from './trust-version.js';
 
 /**
  * The WS-Trust MEX document (entra-federation.md §3.4): a WSDL listing fedgate's enabled WS-Trust
@@ -15,15 +16,6 @@ import type { WsTrustEndpoint, WsTrustEndpointKind, WsTrustVersion } from './mex
  */
 
 export const TNS_URI = 'http://schemas.microsoft.com/ws/2008/06/identity/securitytokenservice';
-export const WSTRUST_13_NS = 'http://docs.oasis-open.org/ws-sx/ws-trust/200512';
-export const RST_ISSUE: Readonly<Record<WsTrustVersion, string>> = {
-  '2005': 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue',
-  '13': 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue',
-};
-const RSTR_ISSUE: Readonly<Record<WsTrustVersion, string>> = {
-  '2005': 'http://schemas.xmlsoap.org/ws/2005/02/trust/RSTR/Issue',
-  '13': 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTRC/IssueFinal',
-};
 const SOAP_HTTP_TRANSPORT = 'http://schemas.xmlsoap.org/soap/http';
 
 const WSDL = namespace('wsdl', 'http://schemas.xmlsoap.org/wsdl/');
@@ -40,11 +32,13 @@ const SP2005 = namespace('sp', 'http://schemas.xmlsoap.org/ws/2005/07/securitypo
 const SP13 = namespace('sp', 'http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702');
 /** Prefixes used only inside attribute values (QNames): declared on wsdl:definitions. */
 const TNS = namespace('tns', TNS_URI);
-const T2005 = namespace('t', WSTRUST_2005_NS);
-const T13 = namespace('trust', WSTRUST_13_NS);
+const T2005 = namespace(TRUST_2005.prefix, TRUST_2005.ns);
+const T13 = namespace(TRUST_13.prefix, TRUST_13.ns);
 export const MEX_INCLUSIVE_PREFIXES = [TNS.prefix, T2005.prefix, T13.prefix] as const;
 
 interface VersionNames {
+  /** Actions and namespaces, as the endpoints use them. */
+  readonly trustVersion: TrustVersion;
   readonly sp: typeof SP2005;
   readonly portType: string;
   readonly operation: string;
@@ -53,8 +47,8 @@ interface VersionNames {
   readonly trustAssertion: string;
 }
 const VERSIONS: Readonly<Record<WsTrustVersion, VersionNames>> = {
-  '2005': { sp: SP2005, portType: 'IWSTrustFeb2005Async', operation: 'TrustFeb2005IssueAsync', trust: T2005, response: 'RequestSecurityTokenResponse', trustAssertion: 'Trust10' },
-  '13': { sp: SP13, portType: 'IWSTrust13Async', operation: 'Trust13IssueAsync', trust: T13, response: 'RequestSecurityTokenResponseCollection', trustAssertion: 'Trust13' },
+  '2005': { trustVersion: TRUST_2005, sp: SP2005, portType: 'IWSTrustFeb2005Async', operation: 'TrustFeb2005IssueAsync', trust: T2005, response: 'RequestSecurityTokenResponse', trustAssertion: 'Trust10' },
+  '13': { trustVersion: TRUST_13, sp: SP13, portType: 'IWSTrust13Async', operation: 'Trust13IssueAsync', trust: T13, response: 'RequestSecurityTokenResponseCollection', trustAssertion: 'Trust13' },
 };
 
 /** AD FS's binding names (§3.4); the policy of binding N has wsu:Id N_policy. */
@@ -134,25 +128,25 @@ function messages(version: WsTrustVersion): XmlElement[] {
 }
 
 function portType(version: WsTrustVersion): XmlElement {
-  const { portType: name, operation } = VERSIONS[version];
+  const { portType: name, operation, trustVersion } = VERSIONS[version];
   const action = (value: string) => [{ ns: WSAW, name: 'Action', value }];
   return element(WSDL, 'portType', { name }, [
     element(WSDL, 'operation', { name: operation }, [
-      element(WSDL, 'input', { message: `tns:${name}_${operation}_InputMessage` }, [], { qualifiedAttributes: action(RST_ISSUE[version]) }),
-      element(WSDL, 'output', { message: `tns:${name}_${operation}_OutputMessage` }, [], { qualifiedAttributes: action(RSTR_ISSUE[version]) }),
+      element(WSDL, 'input', { message: `tns:${name}_${operation}_InputMessage` }, [], { qualifiedAttributes: action(trustVersion.requestAction) }),
+      element(WSDL, 'output', { message: `tns:${name}_${operation}_OutputMessage` }, [], { qualifiedAttributes: action(trustVersion.responseAction) }),
     ]),
   ]);
 }
 
 function binding(endpoint: WsTrustEndpoint): XmlElement {
   const name = bindingName(endpoint);
-  const { portType: type, operation } = VERSIONS[endpoint.version];
+  const { portType: type, operation, trustVersion } = VERSIONS[endpoint.version];
   const literal = [element(SOAP12, 'body', { use: 'literal' })];
   return element(WSDL, 'binding', { name, type: `tns:${type}` }, [
     element(WSP, 'PolicyReference', { URI: `#${name}_policy` }),
     element(SOAP12, 'binding', { transport: SOAP_HTTP_TRANSPORT }),
     element(WSDL, 'operation', { name: operation }, [
-      element(SOAP12, 'operation', { soapAction: RST_ISSUE[endpoint.version], style: 'document' }),
+      element(SOAP12, 'operation', { soapAction: trustVersion.requestAction, style: 'document' }),
       element(WSDL, 'input', {}, literal),
       element(WSDL, 'output', {}, literal),
     ]),

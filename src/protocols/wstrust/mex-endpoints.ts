@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import type { TrustVersion } from './trust-version.js';
 
 /**
  * Which WS-Trust endpoints fedgate serves, as the MEX document, the federation metadata and
@@ -7,7 +8,7 @@ import type { Config } from '../../config/schema.js';
  */
 export const MEX_PATH = '/adfs/services/trust/mex';
 
-export type WsTrustVersion = '2005' | '13';
+export type WsTrustVersion = TrustVersion['path'];
 export type WsTrustEndpointKind = 'usernamemixed' | 'windowstransport';
 
 export interface WsTrustEndpoint {

@@ -1,11 +1,12 @@
-import express, { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/schema.js';
 import { serializeCanonical } from '../../xml/canonical-xml.js';
-import { XmlRejectedError } from '../../xml/parse-xml.js';
 import { METADATA_CACHE_CONTROL } from '../wsfed/metadata-route.js';
 import { MEX_INCLUSIVE_PREFIXES, mexDefinitions } from './mex-document.js';
 import { enabledWsTrustEndpoints, MEX_PATH } from './mex-endpoints.js';
 import { readMexRequest, writeMexResponse } from './mex-soap.js';
+import { SoapFault } from './soap-fault.js';
+import { bodyErrorsAsFaults, readSoapBody, sendFault, sendSoap, transportActions } from './soap-http.js';
 
 /**
  * The MEX document at /adfs/services/trust/mex (entra-federation.md §3.4): GET as MSAL and Windows
@@ -23,17 +24,16 @@ export function mexRoutes(config: Config): Router {
   router.get(MEX_PATH, (_req, res) => {
     res.type('text/xml; charset=utf-8').set('Cache-Control', METADATA_CACHE_CONTROL).send(document);
   });
-  router.post(MEX_PATH, express.raw({ type: () => true, limit: '16kb' }), (req, res, next) => {
+  const exchange = (req: Request, res: Response) => {
     try {
-      const request = Buffer.isBuffer(req.body) ? readMexRequest(req.body) : undefined;
-      if (request) {
-        res.type('application/soap+xml; charset=utf-8').send(writeMexResponse(request, definitions));
-        return;
-      }
+      transportActions(req); // SOAP 1.2 media type, UTF-8; the action is the envelope's wsa:Action
+      sendSoap(res, 200, writeMexResponse(readMexRequest(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)), definitions));
     } catch (err) {
-      if (!(err instanceof XmlRejectedError)) return next(err);
+      if (!(err instanceof SoapFault)) throw err;
+      req.log.warn({ endpoint: 'mex', fault: err.kind, detail: err.detail }, 'wstrust: fault');
+      sendFault(res, err);
     }
-    res.status(400).type('text/plain').send('Expected a SOAP 1.2 WS-Transfer Get or WS-MetadataExchange GetMetadata request.\n');
-  });
+  };
+  router.post(MEX_PATH, readSoapBody, exchange, bodyErrorsAsFaults);
   return router;
 }

@@ -1,18 +1,19 @@
-import type { Element } from '@xmldom/xmldom';
 import { element, namespace, serializeCanonical, type XmlElement } from '../../xml/canonical-xml.js';
-import { parseXml } from '../../xml/parse-xml.js';
+import { parseXml, XmlRejectedError } from '../../xml/parse-xml.js';
 import { MEX_NS } from '../wsfed/federation-metadata.js';
 import { WSA_NS } from '../wsfed/rstr.js';
 import { MEX_INCLUSIVE_PREFIXES, TNS_URI } from './mex-document.js';
+import { childElements, isElement, MAX_SOAP_BYTES, textContent } from './soap-envelope.js';
+import { SOAP12_NS, SoapFault } from './soap-fault.js';
 
 /**
  * MEX over SOAP: a POST to /adfs/services/trust/mex is WCF's mexHttpsBinding (SOAP 1.2, WS-Addressing),
  * as svcutil and WCF clients send it to AD FS — either WS-Transfer Get (the action WCF's
- * MetadataExchangeClient uses) or WS-MetadataExchange GetMetadata. Both are answered with the same
- * WSDL inside wsx:Metadata/wsx:MetadataSection. MSAL fetches MEX with a GET and never comes here.
+ * MetadataExchangeClient uses, with an empty Body) or WS-MetadataExchange GetMetadata. Both are
+ * answered with the same WSDL inside wsx:Metadata/wsx:MetadataSection. MSAL fetches MEX with a GET
+ * and never comes here. Refusals are the WS-Trust endpoints' SoapFaults.
  */
 
-export const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';
 /** WCF accepts both WS-Addressing versions; the answer uses the request's. */
 const WSA_2004_NS = 'http://schemas.xmlsoap.org/ws/2004/08/addressing';
 const WSDL_DIALECT = 'http://schemas.xmlsoap.org/wsdl/';
@@ -32,24 +33,31 @@ export interface MexSoapRequest {
   readonly relatesTo: string | undefined;
 }
 
-const childElements = (parent: Element, ns: string, name: string): Element[] =>
-  Array.from(parent.childNodes).filter((n): n is Element => n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name);
+const malformed = (detail: string) => new SoapFault('request-failed', detail);
 
-/** The request's addressing headers, or undefined when the body is not a SOAP 1.2 MEX request. Throws XmlRejectedError on hostile XML. */
-export function readMexRequest(body: Buffer): MexSoapRequest | undefined {
-  const root = parseXml(body, { maxBytes: 16 * 1024, maxDepth: 16 }).documentElement;
-  if (!root || root.namespaceURI !== SOAP12_NS || root.localName !== 'Envelope') return undefined;
-  const header = childElements(root, SOAP12_NS, 'Header')[0];
-  if (!header) return undefined;
+/** The request's addressing headers; a SoapFault for anything that is not a SOAP 1.2 MEX request. */
+export function readMexRequest(body: Buffer): MexSoapRequest {
+  let root;
+  try {
+    root = parseXml(body, { maxBytes: MAX_SOAP_BYTES, maxDepth: 16 }).documentElement!;
+  } catch (err) {
+    if (err instanceof XmlRejectedError) throw malformed(`XML refused: ${err.detail ?? err.reason}`);
+    throw err;
+  }
+  if (!isElement(root, SOAP12_NS, 'Envelope')) throw malformed(`root is {${String(root.namespaceURI)}}${root.localName} (a SOAP 1.2 Envelope expected)`);
+  const headers = childElements(root).filter((e) => isElement(e, SOAP12_NS, 'Header')).flatMap(childElements);
   for (const addressing of [WSA_NS, WSA_2004_NS]) {
-    const [action, ...more] = childElements(header, addressing, 'Action');
-    if (!action || more.length > 0) continue;
-    const responseAction = ACTIONS.get((action.textContent ?? '').trim());
-    if (!responseAction) return undefined;
-    const messageId = (childElements(header, addressing, 'MessageID')[0]?.textContent ?? '').trim();
+    const named = (name: string) => headers.filter((h) => isElement(h, addressing, name));
+    const actions = named('Action');
+    if (actions.length === 0) continue;
+    const action = actions.length === 1 ? textContent(actions[0]!).trim() : '';
+    const responseAction = ACTIONS.get(action);
+    if (!responseAction) throw new SoapFault('action-not-supported', `action ${action || `(${actions.length})`}`);
+    const ids = named('MessageID');
+    const messageId = ids.length === 1 ? textContent(ids[0]!).trim() : '';
     return { addressing, responseAction, relatesTo: MESSAGE_ID.test(messageId) ? messageId : undefined };
   }
-  return undefined;
+  throw new SoapFault('action-not-supported', 'no wsa:Action');
 }
 
 /** The SOAP answer carrying the MEX document. */

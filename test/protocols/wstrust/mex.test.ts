@@ -181,27 +181,34 @@ describe('MEX over SOAP (POST, as WCF\'s metadata exchange asks)', () => {
   });
 
   it('a MessageID that is not a plain URI is not echoed', async () => {
-    const res = await post(mexApp({}), soapGet(undefined, 'urn:uuid:a b<'.replace('<', '&lt;')));
+    const t = await startTestApp({ server: { baseUrl: BASE } });
+    const res = await post(t.app, soapGet(undefined, 'urn:uuid:a b&lt;'));
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('RelatesTo');
   });
 
-  it('anything else is a 400, hostile XML included', async () => {
-    const app = mexApp({});
-    for (const body of [
-      '',
-      'not xml',
-      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>',
-      soapGet().replaceAll('http://www.w3.org/2003/05/soap-envelope', 'http://schemas.xmlsoap.org/soap/envelope/'), // SOAP 1.1
-      soapGet('http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue'),
-      soapGet().replace('<a:Action', '<a:Action s:mustUnderstand="1">x</a:Action><a:Action'),
-      `<s:Envelope xmlns:s="${SOAP}"><s:Body/></s:Envelope>`,
-    ]) {
-      const res = await post(app, body);
-      expect(res.status, body).toBe(400);
+  it('anything else is a SOAP fault as the WS-Trust endpoints send them (hostile XML included), never the WSDL', async () => {
+    const t = await startTestApp({ server: { baseUrl: BASE } });
+    const faults: [string, string][] = [
+      ['', 'RequestFailed'],
+      ['not xml', 'RequestFailed'],
+      ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>', 'RequestFailed'],
+      [soapGet().replaceAll('http://www.w3.org/2003/05/soap-envelope', 'http://schemas.xmlsoap.org/soap/envelope/'), 'RequestFailed'], // SOAP 1.1
+      [soapGet('http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue'), 'ActionNotSupported'],
+      [soapGet().replace('<a:Action', '<a:Action s:mustUnderstand="1">x</a:Action><a:Action'), 'ActionNotSupported'],
+      [`<s:Envelope xmlns:s="${SOAP}"><s:Body/></s:Envelope>`, 'ActionNotSupported'],
+    ];
+    for (const [body, subcode] of faults) {
+      const res = await post(t.app, body);
+      expect(res.status, body).toBe(500);
+      expect(res.type).toBe('application/soap+xml; charset=utf-8');
+      expect(res.text, body).toMatch(new RegExp(`<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value xmlns:a="[^"]+">a:${subcode}</s:Value>`));
       expect(res.text).not.toContain('wsdl:definitions');
     }
-    const big = await post(app, soapGet().replace('<s:Body/>', `<s:Body>${'<x/>'.repeat(5000)}</s:Body>`));
+    expect(t.logs().filter((l) => l.msg === 'wstrust: fault' && l.endpoint === 'mex')).toHaveLength(faults.length);
+    const form = await request(t.app).post(MEX).set('Content-Type', 'text/xml').send(soapGet());
+    expect(form.status).toBe(415);
+    const big = await post(t.app, soapGet().replace('<s:Body/>', `<s:Body>${'<x/>'.repeat(20_000)}</s:Body>`));
     expect(big.status).toBe(413);
   });
 });
