@@ -104,7 +104,7 @@ export function readRst(message: SoapMessage, version: TrustVersion, transportAc
   const wrong = given.find((a) => a !== version.requestAction);
   if (wrong !== undefined) throw new SoapFault('action-not-supported', `action ${wrong} at the WS-Trust ${version.path} endpoint`);
 
-  headerNamed(message.headers, WSA_NS, 'MessageID');
+  headerNamed(message.headers, WSA_NS, 'MessageID'); // two MessageIDs are refused like any repeated header
   const security = headerNamed(message.headers, WSSE_NS, 'Security');
   return {
     version,
