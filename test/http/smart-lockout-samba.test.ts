@@ -5,6 +5,8 @@ import { sambaDirectoryConfig, sambaLdbsearch } from '../harness/directories.js'
 import { createSambaUser } from '../harness/kerberos.js';
 import { AD_LOCKOUT_THRESHOLD, TEST_DOMAIN } from '../harness/users.js';
 import { signIn, type Agent } from './sign-in-flow.js';
+import { endpointPath, exchangeHeaders, exchangeRst, msalHeaders, msalRst } from '../protocols/wstrust/rst-fixtures.js';
+import { msalFault, msalToken, post } from '../protocols/wstrust/wstrust-client.js';
 
 /**
  * The password spray of issue 8 against a real AD (Samba, which locks an account after
@@ -41,6 +43,7 @@ describe('password spray against Samba AD (smart lockout)', () => {
     // the DC sees at most two bad passwords, below its threshold of three.
     t = await startTestApp({
       server: { baseUrl: 'http://127.0.0.1:8080', trustProxy: 1 },
+      relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: [TEST_DOMAIN] }],
       signIn: { unfamiliarMaxFailuresPerUser: 1, maxFailuresPerUser: 2 },
     }, { directoryConfig: sambaDirectoryConfig() });
   });
@@ -84,6 +87,27 @@ describe('password spray against Samba AD (smart lockout)', () => {
     expect(statuses.sort()).toEqual([401, ...Array<number>(SPRAY - 1).fill(429)]);
     expect(adAttribute('badPwdCount')).toBe(1);
     expect((await signIn(t.app, UPN, PASSWORD, browserAt(t, HOME))).res.status).toBe(303);
+    expect(adAttribute('badPwdCount')).toBe(0);
+  });
+
+  it('a spray through Exchange Online on WS-Trust usernamemixed never locks the AD account; the owner\'s MSAL sign-in still works', async () => {
+    // Exchange Online proxies basic auth: its own address reaches fedgate, the attacker's is in x-ms-forwarded-client-ip.
+    const throughExchange = { ...exchangeHeaders, 'X-Forwarded-For': '192.0.2.50', 'X-MS-Forwarded-Client-IP': '198.51.100.88' };
+    const spray = (password: string) => post(t, endpointPath('2005'), exchangeRst({ username: UPN, password }), throughExchange);
+    const faults = [];
+    for (let i = 0; i < SPRAY; i++) faults.push(await spray(`Wrong!Passw0rd${i}`));
+    expect(faults.map((f) => [f.status, msalFault(f.text).code])).toEqual(Array(SPRAY).fill([500, 'a:FailedAuthentication']));
+    expect(adAttribute('badPwdCount')).toBe(1);
+    expect(adAttribute('lockoutTime')).toBe(0);
+    // The right password through the same path: the same fault, nothing tells it was right.
+    const right = await spray(PASSWORD);
+    expect([right.status, msalFault(right.text)]).toEqual([faults[0]!.status, msalFault(faults[0]!.text)]);
+    expect(t.audits('signin.rate_limited').filter((e) => e.clientIp === '192.0.2.50').map((e) => e.outcome))
+      .toEqual(Array(SPRAY).fill('unfamiliar-lockout'));
+    // The owner at home, over MSAL's 1.3 endpoint, during the attack.
+    const owner = await post(t, endpointPath('13'), msalRst('13', { username: UPN, password: PASSWORD }), { ...msalHeaders('13'), 'X-Forwarded-For': HOME });
+    expect(owner.status, owner.text).toBe(200);
+    expect(msalToken(owner.text)).toBeDefined();
     expect(adAttribute('badPwdCount')).toBe(0);
   });
 
