@@ -149,7 +149,7 @@ const signInSchema = z.strictObject({
   /**
    * Smart lockout (AD FS's extranet smart lockout): failures per user from addresses the user has
    * never signed in from, before those addresses are held back while familiar ones still work.
-   * Keep it below maxFailuresPerUser and AD's lockout threshold: a password spray from strangers
+   * Keep it plus maxFailuresPerUser below AD's lockout threshold: a password spray from strangers
    * then never locks the AD account.
    */
   unfamiliarMaxFailuresPerUser: z.number().int().min(1).default(3),
