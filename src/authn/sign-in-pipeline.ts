@@ -45,6 +45,11 @@ export interface SignInPipeline {
   authenticatePassword(input: ActivePasswordInput, ctx: RequestContext): Promise<ActiveResult>;
   /** Completes a pending sign-in with a principal a Kerberos ticket proved. */
   submitKerberos(input: KerberosInput, ctx: RequestContext): Promise<PasswordResult>;
+  /**
+   * Checks the account a Kerberos ticket proved, without a browser or a session (WS-Trust
+   * windowstransport): the directory's account rules and the audit events of submitKerberos.
+   */
+  authenticateKerberos(input: ActiveKerberosInput, ctx: RequestContext): Promise<ActiveResult>;
   finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal; ssoId: string } | undefined>;
   /** Ends the session; `application` is where the sign-out came from (for the audit event). */
   signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
@@ -82,6 +87,14 @@ export interface KerberosInput {
   /** The directory login the principal maps to. */
   readonly login: string;
   readonly previousSessionId: string | undefined;
+}
+
+export interface ActiveKerberosInput {
+  /** HOST$@EXAMPLE.COM or alice@EXAMPLE.COM, as the ticket names it (audited). */
+  readonly principal: string;
+  /** The directory login the principal maps to. */
+  readonly login: string;
+  readonly application: string;
 }
 
 export interface PipelineDeps {
@@ -171,6 +184,27 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     return { kind: 'ok', user: outcome.user };
   };
 
+  /**
+   * The KDC proved the password; the directory still decides whether the account may sign in
+   * (disabled or locked after the ticket was issued). No rate limit: nothing is guessed here.
+   */
+  const checkKerberosAccount = async (login: string, base: Omit<AuditEvent, 'type'>)
+    : Promise<{ kind: 'ok'; user: DirectoryUser } | { kind: 'failed'; reason: PasswordFailure }> => {
+    let outcome;
+    try {
+      outcome = await deps.directory.checkAccount(login);
+    } catch (err) {
+      if (!(err instanceof DirectoryUnavailableError)) throw err;
+      audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
+      return { kind: 'failed', reason: 'directory-unavailable' };
+    }
+    if (outcome.outcome !== 'success') {
+      audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
+      return { kind: 'failed', reason: outcome.outcome };
+    }
+    return { kind: 'ok', user: outcome.user };
+  };
+
   return {
     async start(request, sessionId, ctx) {
       const session = await sessions.use(sessionId);
@@ -216,21 +250,17 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       const pending = await loadPending(input.pendingId);
       if (!pending) return { kind: 'expired' };
       const base = { user: input.principal, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'kerberos' };
-      let outcome;
-      try {
-        // The KDC proved the password; the directory still decides whether the account may sign in
-        // (disabled or locked after the ticket was issued).
-        outcome = await deps.directory.checkAccount(input.login);
-      } catch (err) {
-        if (!(err instanceof DirectoryUnavailableError)) throw err;
-        audit({ type: 'signin.directory_unavailable', ...base, outcome: err.detail });
-        return { kind: 'failed', reason: 'directory-unavailable' };
-      }
-      if (outcome.outcome !== 'success') {
-        audit({ type: 'signin.failure', ...base, outcome: outcome.outcome });
-        return { kind: 'failed', reason: outcome.outcome };
-      }
-      return complete(pending, outcome.user, 'kerberos', false, input.previousSessionId, base);
+      const checked = await checkKerberosAccount(input.login, base);
+      if (checked.kind === 'failed') return checked;
+      return complete(pending, checked.user, 'kerberos', false, input.previousSessionId, base);
+    },
+
+    async authenticateKerberos(input, ctx) {
+      const base = { user: input.principal, clientIp: ctx.clientIp, application: input.application, requestId: ctx.requestId, method: 'kerberos' };
+      const checked = await checkKerberosAccount(input.login, base);
+      if (checked.kind === 'failed') return checked;
+      audit({ ...base, type: 'signin.success', user: checked.user.userPrincipalName ?? checked.user.username });
+      return { kind: 'authenticated', principal: { user: checked.user, authentication: { kind: 'kerberos', instant: new Date(now()).toISOString() } } };
     },
 
     async finish(pendingId, sessionId) {

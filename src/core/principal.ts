@@ -22,6 +22,13 @@ export interface DirectoryUser {
   readonly objectSid?: string;
   /** Entra ImmutableID: base64 of the raw source-anchor bytes (entra-federation.md §7). */
   readonly immutableId?: string;
+  /**
+   * 'computer' for a computer account (AD objectClass computer, Kerberos principal NAME$): hybrid
+   * join issues it device claims (entra-federation.md §6.2). Absent (sessions from before) = user.
+   */
+  readonly accountType?: 'user' | 'computer';
+  /** AD primaryGroupID: 515 (Domain Computers) makes a computer domain-joined (accounttype DJ, §6.2). */
+  readonly primaryGroupId?: number;
   /** Group names (cn), nested memberships included. */
   readonly groups: readonly string[];
   /** Group DNs, nested memberships included. */

@@ -166,6 +166,26 @@ export async function createSambaUser(name: string, password: string): Promise<v
   }
 }
 
+/**
+ * A Samba AD computer account of the test's own (CN=<name>,CN=Computers, sAMAccountName NAME$,
+ * primary group Domain Computers), as a domain join makes it, with a known password so that
+ * `kinit NAME$@EXAMPLE.TEST` gets its ticket. Idempotent. Resolves with the sAMAccountName.
+ * Disable it with disableSambaUser(sAMAccountName).
+ */
+export async function createSambaComputer(name: string, password: string): Promise<string> {
+  refuseShared(name);
+  if (!/^[A-Za-z0-9-]{1,15}$/.test(name)) throw new Error(`computer name ${JSON.stringify(name)}: at most 15 letters, digits or hyphens (NetBIOS)`);
+  const account = `${name}$`;
+  try {
+    await sambaTool(['computer', 'add', name]);
+  } catch (err) {
+    if (!/already exists/i.test((err as Error).message)) throw err;
+  }
+  await sambaTool(['user', 'setpassword', account, `--newpassword=${password}`]);
+  await sambaTool(['user', 'enable', account]);
+  return account;
+}
+
 /** userAccountControl |= ACCOUNTDISABLE (514): kinit then fails with "credentials have been revoked". */
 export async function disableSambaUser(name: string): Promise<void> {
   refuseShared(name);

@@ -79,6 +79,8 @@ export function directoryConformance(name: string, target: ConformanceTarget): v
         objectGuid: ids.objectGuid,
         objectSid: ids.objectSid,
         immutableId: ids.immutableId,
+        // People are users; only AD computer accounts are 'computer' (hybrid join, §6.2).
+        accountType: 'user',
       });
       expect(result.user?.dn).toBeTruthy();
     });

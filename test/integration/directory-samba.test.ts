@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adBindSubcode } from '../../src/directory/ldap/ad-bind-result.js';
 import { createLdapDirectory, type LdapDirectory } from '../../src/directory/ldap/ldap-directory.js';
 import { sambaDirectoryConfig, sambaLdapsearch, sambaLdbsearch, sambaServer, testLogger } from '../harness/directories.js';
+import { createSambaComputer, disableSambaUser } from '../harness/kerberos.js';
 import { AD_LOCKOUT_THRESHOLD, USERS } from '../harness/users.js';
 import { directoryConformance } from './directory-conformance.js';
 
@@ -133,5 +134,47 @@ describe('Samba AD specifics', () => {
     } finally {
       await untrusting.close();
     }
+  });
+});
+
+describe('Samba AD computer accounts (hybrid join, entra-federation.md §6.2)', () => {
+  const name = `DIRPC${process.pid % 10000}`;
+  let account: string;
+  // AD's default filter for users matches computers too (objectClass computer is a subclass of user).
+  let directory: LdapDirectory;
+  beforeAll(async () => {
+    account = await createSambaComputer(name, `Passw0rd!dir${process.pid % 10000}`);
+    directory = createLdapDirectory(sambaDirectoryConfig({ userObjectFilter: '(objectClass=user)' }), testLogger());
+  });
+  afterAll(async () => {
+    await directory?.close();
+  });
+
+  it('finds a computer by its sAMAccountName NAME$, as a computer in Domain Computers with its own GUID and SID', async () => {
+    const outcome = await directory.checkAccount(account);
+    expect(outcome.outcome).toBe('success');
+    expect(outcome.user).toMatchObject({
+      username: account,
+      accountType: 'computer',
+      primaryGroupId: 515,
+      objectGuid: sambaLdbsearch(`(sAMAccountName=${account})`, 'objectGUID'),
+      objectSid: sambaLdbsearch(`(sAMAccountName=${account})`, 'objectSid'),
+    });
+    expect((await directory.findUser(USERS.bob.name))).toMatchObject({ accountType: 'user', primaryGroupId: 513 });
+  });
+
+  it('a filter for people only (objectCategory=person) does not find computers', async () => {
+    const people = createLdapDirectory(sambaDirectoryConfig(), testLogger());
+    try {
+      expect(await people.checkAccount(account)).toMatchObject({ outcome: 'invalid-credentials' });
+    } finally {
+      await people.close();
+    }
+  });
+
+  it('a disabled computer is disabled for checkAccount (no password: Kerberos proved it)', async () => {
+    const off = await createSambaComputer(`${name}X`, `Passw0rd!dir${process.pid % 10000}`);
+    await disableSambaUser(off);
+    expect(await directory.checkAccount(off)).toMatchObject({ outcome: 'disabled' });
   });
 });

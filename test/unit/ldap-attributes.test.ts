@@ -171,6 +171,7 @@ describe('toDirectoryUser', () => {
       objectGuid: GUID_DISPLAY,
       objectSid: 'S-1-5-21-1004362972-1177239171-682018946-1104',
       immutableId: GUID_IMMUTABLE_ID,
+      accountType: 'user',
       groups: ['Staff', 'VPN Users'],
       groupDns: ['CN=Staff,DC=example,DC=test', 'CN=VPN Users,DC=example,DC=test'],
     });
@@ -180,6 +181,14 @@ describe('toDirectoryUser', () => {
     const user = toDirectoryUser(reader({ ...adEntry, 'mS-DS-ConsistencyGuid': CONSISTENCY_STORED }), ANCHORS, NO_GROUPS);
     expect(user.immutableId).toBe(CONSISTENCY_IMMUTABLE_ID);
     expect(user.objectGuid).toBe(GUID_DISPLAY);
+  });
+
+  it('directory user: a computer account (objectClass computer, AD sends the whole chain) with its primary group', () => {
+    const computer = toDirectoryUser(reader({ ...adEntry, objectClass: ['top', 'person', 'organizationalPerson', 'user', 'computer'], primaryGroupID: '515' }), ANCHORS, NO_GROUPS);
+    expect(computer).toMatchObject({ accountType: 'computer', primaryGroupId: 515 });
+    const user = toDirectoryUser(reader({ ...adEntry, objectClass: ['top', 'person', 'organizationalPerson', 'user'], primaryGroupID: '513' }), ANCHORS, NO_GROUPS);
+    expect(user).toMatchObject({ accountType: 'user', primaryGroupId: 513 });
+    expect(toDirectoryUser(reader({ ...adEntry, primaryGroupID: 'x' }), ANCHORS, NO_GROUPS).primaryGroupId).toBeUndefined();
   });
 
   it('directory user: the group lists are copies, not the caller’s arrays', () => {

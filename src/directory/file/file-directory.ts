@@ -97,6 +97,8 @@ export function createFileDirectory(path: string): Directory {
       objectGuid: u.objectGuid?.toLowerCase(),
       objectSid: u.objectSid,
       immutableId: anchor ? immutableIdFromBytes(guidFromString(anchor)) : undefined,
+      // The file holds people only: computers sign in with Kerberos, which needs AD.
+      accountType: 'user',
       groups,
       groupDns: groups.map((g) => `cn=${g},file`),
     };

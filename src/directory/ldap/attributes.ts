@@ -11,7 +11,8 @@ import { sidToString } from './sid.js';
 /** Attributes whose values are raw octets: never decode them as UTF-8. */
 const KNOWN_BINARY = ['objectGUID', 'objectSid', 'mS-DS-ConsistencyGuid', 'msDS-ConsistencyGuid'];
 
-const USER_TEXT_ATTRIBUTES = ['userPrincipalName', 'sAMAccountName', 'uid', 'mail', 'displayName', 'givenName', 'sn', 'cn'];
+// objectClass and primaryGroupID tell a computer account (hybrid join, entra-federation.md §6.2).
+const USER_TEXT_ATTRIBUTES = ['userPrincipalName', 'sAMAccountName', 'uid', 'mail', 'displayName', 'givenName', 'sn', 'cn', 'objectClass', 'primaryGroupID'];
 
 export interface AttributeRequest {
   readonly attributes: string[];
@@ -98,6 +99,14 @@ function readableSid(raw: Buffer): string | undefined {
   }
 }
 
+/** AD computers are objectClass computer (a subclass of user); primaryGroupID is a decimal RID. */
+function accountKind(reader: EntryReader): Pick<DirectoryUser, 'accountType' | 'primaryGroupId'> {
+  const computer = reader.strings('objectClass').some((c) => c.toLowerCase() === 'computer');
+  const group = reader.string('primaryGroupID');
+  const primaryGroupId = group !== undefined && /^\d{1,10}$/.test(group) ? Number(group) : undefined;
+  return { accountType: computer ? 'computer' : 'user', ...(primaryGroupId === undefined ? {} : { primaryGroupId }) };
+}
+
 export function toDirectoryUser(
   reader: EntryReader,
   sourceAnchor: readonly string[],
@@ -119,6 +128,7 @@ export function toDirectoryUser(
     objectGuid: guid?.length === 16 ? guidToString(guid) : undefined,
     objectSid: sid ? readableSid(sid) : undefined,
     immutableId: immutableIdOf(reader, sourceAnchor),
+    ...accountKind(reader),
     groups: [...groups.names],
     groupDns: [...groups.dns],
   };

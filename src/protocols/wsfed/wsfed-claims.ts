@@ -1,7 +1,8 @@
 import { principalClaims } from '../../claims/principal-claims.js';
 import type { FederatedDomain, WsfedRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
-import { AuthMethod, type Principal } from '../../core/principal.js';
+import { AuthMethod, type DirectoryUser, type Principal } from '../../core/principal.js';
+import { guidFromString, immutableIdFromBytes } from '../../directory/guid.js';
 import type { Saml11Attribute } from './saml11-assertion.js';
 
 /**
@@ -19,6 +20,11 @@ export interface WsfedTokenContent {
 export interface WsfedRequestContext {
   /** The client address is in federation.internalNetworks. */
   readonly insideCorporateNetwork: boolean;
+  /**
+   * WS-Trust windowstransport (hybrid join, entra-federation.md §6.2): Entra's tokens say the
+   * account type, and a domain-joined computer gets the device token.
+   */
+  readonly windowsTransport?: boolean;
 }
 
 const NAMEID_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
@@ -42,8 +48,47 @@ export function federatedDomainOf(upn: string | undefined, domains: readonly Fed
     .sort((a, b) => b.name.length - a.name.length)[0];
 }
 
+/** AD's Domain Computers group: a computer whose primary group it is is domain-joined (§6.2). */
+const DOMAIN_COMPUTERS_RID = 515;
+/** The device token's AuthenticationMethod (§6.2, AD FS's value for a computer's IWA). */
+const DEVICE_AUTHENTICATION_METHOD = 'urn:federation:authentication:windows';
+const CLAIMS_2008 = 'http://schemas.microsoft.com/ws/2008/06/identity/claims';
+const CLAIMS_2012 = 'http://schemas.microsoft.com/ws/2012/01';
+const IMMUTABLE_ID_NS = 'http://schemas.microsoft.com/LiveID/Federation/2008/05';
+
+const isDomainJoinedComputer = (user: DirectoryUser) => user.accountType === 'computer' && user.primaryGroupId === DOMAIN_COMPUTERS_RID;
+
+/**
+ * The hybrid-join device token (§6.2, §6.4): the computer object's objectGUID as ImmutableID and
+ * NameIdentifier (always objectGUID, whatever the users' source anchor), its objectSid. A computer
+ * has no UPN to pick a domain by, so it is issued as the first domain listed (Entra Connect's rule
+ * names one fixed verified domain), and says so in issuerid when the tenant has several.
+ */
+function deviceContent(user: DirectoryUser, rp: WsfedRelyingPartyConfig, ctx: WsfedRequestContext): WsfedTokenContent {
+  const domain = rp.domains[0];
+  if (!domain || !user.objectGuid || !user.objectSid) {
+    throw new IdpError('configuration', 'This computer cannot join Microsoft online services. Contact your help desk.',
+      `computer ${user.dn} lacks ${!domain ? 'a federated domain' : !user.objectGuid ? 'objectGUID' : 'objectSid'}`);
+  }
+  const immutableId = immutableIdFromBytes(guidFromString(user.objectGuid));
+  return {
+    issuer: domain.issuerUri,
+    nameIdentifier: { value: immutableId, format: NAMEID_UNSPECIFIED },
+    attributes: [
+      { name: 'accounttype', namespace: CLAIMS_2012, values: ['DJ'] },
+      { name: 'onpremobjectguid', namespace: 'http://schemas.microsoft.com/identity/claims', values: [immutableId] },
+      { name: 'primarysid', namespace: CLAIMS_2008, values: [user.objectSid] },
+      { name: 'ImmutableID', namespace: IMMUTABLE_ID_NS, values: [immutableId] },
+      ...(rp.domains.length > 1 ? [{ name: 'issuerid', namespace: CLAIMS_2008, values: [domain.issuerUri] }] : []),
+      { name: 'insidecorporatenetwork', namespace: CLAIMS_2012, values: [String(ctx.insideCorporateNetwork)] },
+    ],
+    authenticationMethod: DEVICE_AUTHENTICATION_METHOD,
+  };
+}
+
 function entraContent(principal: Principal, rp: WsfedRelyingPartyConfig, ctx: WsfedRequestContext): WsfedTokenContent {
   const user = principal.user;
+  if (ctx.windowsTransport && isDomainJoinedComputer(user)) return deviceContent(user, rp, ctx);
   const domain = federatedDomainOf(user.userPrincipalName, rp.domains);
   if (!domain) {
     throw new IdpError('unsupported_request',
@@ -61,9 +106,11 @@ function entraContent(principal: Principal, rp: WsfedRelyingPartyConfig, ctx: Ws
     nameIdentifier: { value: user.immutableId, format: NAMEID_UNSPECIFIED },
     attributes: [
       { name: 'UPN', namespace: 'http://schemas.xmlsoap.org/claims', values: [user.userPrincipalName!] },
-      { name: 'ImmutableID', namespace: 'http://schemas.microsoft.com/LiveID/Federation/2008/05', values: [user.immutableId] },
+      { name: 'ImmutableID', namespace: IMMUTABLE_ID_NS, values: [user.immutableId] },
       { name: 'authnmethodsreferences', namespace: 'http://schemas.microsoft.com/claims', values: [method] },
-      { name: 'insidecorporatenetwork', namespace: 'http://schemas.microsoft.com/ws/2012/01', values: [String(ctx.insideCorporateNetwork)] },
+      { name: 'insidecorporatenetwork', namespace: CLAIMS_2012, values: [String(ctx.insideCorporateNetwork)] },
+      // AD FS's rule: every account that is not a domain-joined computer is a User (§6.2).
+      ...(ctx.windowsTransport ? [{ name: 'accounttype', namespace: CLAIMS_2012, values: ['User'] }] : []),
     ],
     authenticationMethod: method,
   };

@@ -8,6 +8,8 @@ import { relyingPartyLookup } from './relying-party.js';
 import { onlyPost, soapEndpoint } from './soap-endpoint.js';
 import { TRUST_VERSIONS } from './trust-version.js';
 import { usernameMixed } from './username-mixed.js';
+import { windowsTransport } from './windows-transport.js';
+import { wsTrustPath } from './mex-endpoints.js';
 
 /**
  * WS-Trust active endpoints at AD FS's paths (entra-federation.md §3): usernamemixed and
@@ -34,6 +36,14 @@ export function wsTrustRoutes(deps: WsTrustRouteDeps): Router {
     for (const version of TRUST_VERSIONS) {
       const path = `${WSTRUST_BASE_PATH}/${version.path}/usernamemixed`;
       router.post(path, ...soapEndpoint(`${version.path}/usernamemixed`, usernameMixed(deps, relyingParty, version)));
+      router.all(path, onlyPost);
+    }
+  }
+  // The same condition as MEX's list (mex-endpoints.ts): deps.negotiate exists when authn.kerberos is enabled.
+  if (deps.config.wsTrust.windowsTransport && deps.negotiate) {
+    for (const version of TRUST_VERSIONS) {
+      const path = wsTrustPath('windowstransport', version.path);
+      router.post(path, ...windowsTransport(deps, deps.negotiate, relyingParty, version));
       router.all(path, onlyPost);
     }
   }
