@@ -201,6 +201,19 @@ describe('windowstransport against Samba AD', () => {
     }
   });
 
+  it('through a trusted proxy, a client it reports from outside (x-ms-forwarded-client-ip) is outside', async () => {
+    const t = await windowsApp({ server: { baseUrl: BASE, trustProxy: ['loopback'] } });
+    try {
+      const res = await request(t.app).post(path('13')).set(soapHeaders('13')).set('x-ms-forwarded-client-ip', '203.0.113.9')
+        .send(Buffer.from(windowsRst('13'), 'utf8'));
+      expect(res.status).toBe(403);
+      // The proxy itself, with no client to report, is inside: the challenge.
+      expect((await post(t, '13', undefined)).status).toBe(401);
+    } finally {
+      await t.services.directory.close();
+    }
+  });
+
   it('MEX lists both windowstransport endpoints, and a client that follows it gets its token', async () => {
     const mex = readMexAsMsal((await request(app.app).get('/adfs/services/trust/mex')).text);
     expect(mex.integratedEndpoints).toEqual([
