@@ -17,7 +17,7 @@ const FILE_KEYS: readonly (readonly string[])[] = [
   ['server', 'tls', 'certFile'], ['server', 'tls', 'keyFile'],
   ['directory', 'path'], ['directory', 'tls', 'ca'],
   ['signing', 'keyFile'], ['signing', 'certFile'], ['signing', 'next', 'keyFile'], ['signing', 'next', 'certFile'],
-  ['branding', 'logoFile'], ['authn', 'kerberos', 'keytab'], ['relyingParties', '*', 'metadataFile'],
+  ['branding', 'logoFile'], ['authn', 'kerberos', 'keytab'], ['relyingParties', '*', 'metadataFile'], ['state', 'ca'],
 ];
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {

@@ -37,6 +37,39 @@ const serverSchema = z.strictObject({
    * could then claim any address, e.g. one inside the corporate network.
    */
   trustProxy: z.union([z.literal(false), z.number().int().min(0), z.array(z.string().min(1))]).default(false),
+  /**
+   * Worker processes (node:cluster). auto (default): one per core with state.type redis, one with
+   * memory state. More than one needs redis: memory state would split between the workers.
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+});
+
+/**
+ * Where sessions, pending sign-ins, replay caches and lockout counters live. memory: this process
+ * only (one node, one worker). redis: shared by every node and worker (Redis, Sentinel or Cluster).
+ */
+const stateSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('memory') }),
+  z.strictObject({
+    type: z.literal('redis'),
+    /** redis://, rediss:// (TLS), or for Sentinel/Cluster a list of node URLs (write the password as ${VAR}). */
+    url: z.union([z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'), z.array(z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')).min(1)]),
+    /** sentinel: the URLs are Sentinels and `sentinelName` the master; cluster: the URLs are Cluster nodes. */
+    mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
+    sentinelName: z.string().min(1).optional(),
+    /** PEM file of the CA that signed the Redis servers' certificates (rediss://). */
+    ca: z.string().optional(),
+    /** Prefix of every key, so several fedgate installations can share one Redis. */
+    keyPrefix: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('fedgate:'),
+  }).refine((s) => s.mode !== 'sentinel' || s.sentinelName !== undefined, { message: 'sentinel mode needs sentinelName', path: ['sentinelName'] }),
+]);
+
+/** Prometheus metrics. */
+const metricsSchema = z.strictObject({
+  /** Serve /metrics (Prometheus text format). */
+  enabled: z.boolean().default(true),
+  /** Client addresses (CIDR) allowed to read /metrics; loopback always is. */
+  allow: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an address or CIDR block')).default([]),
 });
 
 const ldapTlsSchema = z.strictObject({
@@ -520,6 +553,10 @@ export const configSchema = z.strictObject({
   server: serverSchema,
   /** Generated keys and local state (mode 0700). */
   dataDir: z.string().default('./data'),
+  /** Shared state: memory (default; one process) or redis (several nodes and workers). */
+  state: stateSchema.default({ type: 'memory' }),
+  /** Prometheus metrics at /metrics. */
+  metrics: metricsSchema.prefault({}),
   directory: z.discriminatedUnion('type', [ldapDirectorySchema, fileDirectorySchema]),
   signing: signingSchema.default({ generatedValidity: 365 * 86_400_000 }),
   session: sessionSchema.default({
@@ -566,6 +603,9 @@ export const configSchema = z.strictObject({
   /** Set only by the embedded demo: shows the demo banner and the demo credentials. */
   demo: z.boolean().default(false),
 }).superRefine((config, ctx) => {
+  if (config.state.type === 'memory' && typeof config.server.workers === 'number' && config.server.workers > 1) {
+    ctx.addIssue({ code: 'custom', path: ['server', 'workers'], message: 'several workers need state.type redis: with memory state each worker would have its own sessions' });
+  }
   // The provider is mounted in fedgate's own app: its issuer is a path under the public URL.
   const issuer = config.oidc.issuer;
   if (issuer !== undefined && (new URL(issuer).origin !== new URL(config.server.baseUrl).origin || !/^\/[^?#]+$/.test(new URL(issuer).pathname) || new URL(issuer).search)) {
@@ -601,3 +641,5 @@ export type SamlServiceProviderConfig = z.output<typeof samlServiceProviderSchem
 export type FederatedDomain = WsfedRelyingPartyConfig['domains'][number];
 export type KerberosConfig = z.output<typeof kerberosSchema>;
 export type WsTrustConfig = z.output<typeof wsTrustSchema>;
+export type StateConfig = z.output<typeof stateSchema>;
+export type MetricsConfig = z.output<typeof metricsSchema>;

@@ -57,6 +57,8 @@ describe('config: defaults', () => {
     expect(config.session.cookieName).toBe('fedgate_session');
     expect(config.signing.generatedValidity).toBe(365 * 86_400_000);
     expect(config.signIn).toEqual({ maxAttemptsPerIpPerMinute: 30, maxFailuresPerUser: 5, failureWindow: 900_000, maxStartsPerIpPerMinute: 600, pendingLifetime: 900_000, unfamiliarMaxFailuresPerUser: 3, familiarAddressLifetime: 14 * 86_400_000 });
+    expect(config.state).toEqual({ type: 'memory' });
+    expect(config.metrics).toEqual({ enabled: true, allow: [] });
     expect(config.wsTrust).toEqual({ usernameMixed: true, windowsTransport: true, clockSkew: 300_000 });
     expect(config.relyingParties).toEqual([]);
     expect(config.logging.level).toBe('info');
@@ -134,6 +136,16 @@ session:
     writeFileSync(join(dir, 'key.pem'), 'x');
     const err = configErrorOf(() => loadConfigFile(writeConfig(`${MINIMAL}signing:\n  keyFile: key.pem\n`), {}));
     expect(err.problems.some((p) => /both keyFile and certFile/.test(p))).toBe(true);
+  });
+
+  it('config: several workers over memory state are refused (each would have its own sessions); redis needs a redis URL', () => {
+    const workers = configErrorOf(() => loadConfigFile(writeConfig(MINIMAL.replace('server:\n', 'server:\n  workers: 4\n')), {}));
+    expect(workers.problems).toContainEqual(expect.stringMatching(/^server\.workers: several workers need state\.type redis/));
+    const redis = configErrorOf(() => loadConfigFile(writeConfig(`${MINIMAL}state:\n  type: redis\n  url: http://redis\n`), {}));
+    expect(redis.problems).toContainEqual(expect.stringMatching(/^state\.url/));
+    const ok = loadConfigFile(writeConfig(`${MINIMAL}state:\n  type: redis\n  url: redis://127.0.0.1:6379\n`), {});
+    expect(ok.state).toEqual({ type: 'redis', url: 'redis://127.0.0.1:6379', mode: 'standalone', keyPrefix: 'fedgate:' });
+    expect(ok.server.workers).toBe('auto');
   });
 });
 
