@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 # curl: the SPNEGO tests' browser (curl --negotiate, GSS-API built in Debian's curl).
 PACKAGES=(slapd ldap-utils samba samba-ad-provision samba-dsdb-modules krb5-user krb5-kdc krb5-admin-server
-  libkrb5-dev ldb-tools smbclient xmlsec1 libxml2-utils opensaml-schemas xmltooling-schemas chromium openssl curl)
+  libkrb5-dev ldb-tools smbclient xmlsec1 libxml2-utils opensaml-schemas xmltooling-schemas redis-server chromium openssl curl)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
