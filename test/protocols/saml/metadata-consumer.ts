@@ -4,31 +4,9 @@
  * takes the IdP's certificate and URLs as settings and reads no metadata, so this does what an SP
  * does with the document — XPath selections by namespace, as samlify and Shibboleth make them.
  */
-import { createRequire } from 'node:module';
 import type { Express } from 'express';
 import request from 'supertest';
-
-// Local shapes: importing xpath's own types would pull the DOM lib into the whole program.
-interface DomNode {
-  readonly nodeType: number;
-  readonly localName: string;
-  readonly textContent: string | null;
-  readonly childNodes: ArrayLike<DomNode>;
-  getAttribute(name: string): string | null;
-}
-interface Dom08 {
-  DOMParser: new (options: { errorHandler: Record<'warning' | 'error' | 'fatalError', (msg: string) => void> }) => {
-    parseFromString(xml: string, mimeType: string): DomNode;
-  };
-}
-interface XPath {
-  useNamespaces(map: Record<string, string>): (expression: string, node: DomNode) => DomNode[];
-}
-
-const nodeSaml = createRequire(import.meta.url).resolve('@node-saml/node-saml');
-const requireFromNodeSaml = createRequire(nodeSaml);
-const { DOMParser } = requireFromNodeSaml('@xmldom/xmldom') as Dom08;
-const xpath = requireFromNodeSaml('xpath') as XPath;
+import { DOMParser, xpath, type DomNode } from '../../harness/independent-xml.js';
 
 const select = xpath.useNamespaces({
   md: 'urn:oasis:names:tc:SAML:2.0:metadata',

@@ -15,24 +15,7 @@
  * wsa10:EndpointReference/wsa10:Address, used only when it starts with https://. WS-Trust 1.3 is
  * preferred over 2005.
  */
-import { createRequire } from 'node:module';
-
-interface DomNode {
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-}
-interface Dom08 {
-  DOMParser: new (options: { errorHandler: Record<'warning' | 'error' | 'fatalError', (msg: string) => void> }) => {
-    parseFromString(xml: string, mimeType: string): DomNode;
-  };
-}
-interface XPath {
-  useNamespaces(map: Record<string, string>): (expression: string, node: DomNode) => DomNode[];
-}
-
-const requireFromNodeSaml = createRequire(createRequire(import.meta.url).resolve('@node-saml/node-saml'));
-const { DOMParser } = requireFromNodeSaml('@xmldom/xmldom') as Dom08;
-const xpath = requireFromNodeSaml('xpath') as XPath;
+import { DOMParser, xpath, type DomNode } from '../../harness/independent-xml.js';
 
 /** mex.py's Mex.NS, as MSAL spells it. */
 const select = xpath.useNamespaces({
