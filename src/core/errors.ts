@@ -14,6 +14,8 @@ export type IdpErrorCode =
   | 'unsupported_request'
   | 'directory_unavailable'
   | 'service_busy'
+  /** The shared state store (Redis) does not answer: nothing was written, try again later. */
+  | 'state_unavailable'
   | 'configuration'
   | 'internal';
 
@@ -28,6 +30,7 @@ const STATUS: Record<IdpErrorCode, number> = {
   unsupported_request: 400,
   directory_unavailable: 503,
   service_busy: 503,
+  state_unavailable: 503,
   configuration: 500,
   internal: 500,
 };

@@ -63,6 +63,7 @@ export const en = {
   error_unknown_application: 'The application you came from is not known to this sign-in service.',
   error_unregistered_reply_url: 'The application asked to send your sign-in to an address it has not registered. Contact the application owner.',
   error_directory_unavailable: 'The sign-in service is temporarily unavailable. Please try again in a few minutes.',
+  error_state_unavailable: 'The sign-in service is temporarily unavailable. Please try again in a few minutes.',
   error_service_busy: 'The sign-in service is busy. Please try again in a few minutes.',
   error_internal: 'Something went wrong on our side.',
 } as const;

@@ -17,5 +17,10 @@ export interface StateStore {
   delete(key: string): Promise<void>;
   /** Adds one and returns the new count; the window (ttlMs) starts at the first increment. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Rejects when the store cannot be used (Redis down): /readyz takes the node out of the load
+   * balancer. Absent on a store that is always there (memory).
+   */
+  checkHealth?(): Promise<void>;
   close(): Promise<void>;
 }

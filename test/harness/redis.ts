@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_ROOT } from './servers.js';
+
+/**
+ * A throwaway redis-server (Debian's) on 127.0.0.1, one per test file that calls redisServer():
+ * ~20 ms to start, and a file that stops and restarts its own Redis disturbs no other file.
+ * No persistence (sessions are lost on a restart, as the tests expect). The port is kept across
+ * stop()/start(), so clients reconnect to the same address.
+ */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGKILL: a crash, not a graceful shutdown). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+}
+
+/** Ports below the ephemeral range (see tcp.ts), apart from slapd's and the TCP helpers'. */
+const FIRST_PORT = 21800;
+const LAST_PORT = 21899;
+
+const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
+process.once('exit', () => {
+  running.forEach((child) => child.kill('SIGKILL'));
+  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+
+export async function redisServer(): Promise<RedisServer> {
+  mkdirSync(TEST_ROOT, { recursive: true });
+  const dir = mkdtempSync(join(TEST_ROOT, 'redis-'));
+  dirs.add(dir);
+  // Parallel test files pick ports at random, then retry on a clash.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT + 1));
+    let child = await launch(port, dir).catch(() => undefined);
+    if (!child) continue;
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      async stop() {
+        await kill(child);
+        child = undefined;
+      },
+      async start() {
+        if (child) throw new Error('redis-server is already running');
+        child = await launch(port, dir);
+      },
+    };
+  }
+  throw new Error(`no free port for redis-server in ${FIRST_PORT}-${LAST_PORT}`);
+}
+
+/** Starts redis-server on `port`; resolves once it accepts connections, rejects if it exits. */
+async function launch(port: number, dir: string): Promise<ChildProcess> {
+  if (await answers(port)) throw new Error(`port ${port} is taken`);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  running.add(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`redis-server on port ${port} exited at start`);
+    if (await answers(port)) return child;
+    await sleep(20);
+  }
+  await kill(child);
+  throw new Error(`redis-server on port ${port} did not start within 10 s`);
+}
+
+async function kill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Whether something on `port` answers PING with PONG. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d: Buffer) => done(d.toString().startsWith('+PONG')));
+  });
+}
