@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.js';
 
 declare module 'node:http' {
@@ -11,6 +11,9 @@ declare module 'node:http' {
   }
 }
 
+/** Told of every completed request with its duration (metrics: token endpoints' latency). */
+export type RequestFinished = (req: Request, status: number, seconds: number) => void;
+
 /**
  * Request ids and request logging. An incoming X-Request-Id is not trusted (it would let a
  * client forge log correlation). The request's logger is made only when something is logged, and
@@ -18,7 +21,7 @@ declare module 'node:http' {
  * the token it logs at thousands per second, and sign-ins and tokens have lines of their own.
  * Headers and query strings are never logged (they carry hints, state and protocol payloads).
  */
-export function requestLogging(log: Logger): RequestHandler {
+export function requestLogging(log: Logger, finished?: RequestFinished): RequestHandler {
   return (req, res, next) => {
     const id = randomUUID();
     const started = process.hrtime.bigint();
@@ -32,9 +35,11 @@ export function requestLogging(log: Logger): RequestHandler {
     });
     res.once('finish', () => {
       const status = res.statusCode;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      finished?.(req, status, ms / 1000);
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'debug';
       if (!log.isLevelEnabled(level)) return;
-      req.log[level]({ res: { status }, responseTimeMs: Number(process.hrtime.bigint() - started) / 1e6 }, 'request completed');
+      req.log[level]({ res: { status }, responseTimeMs: ms }, 'request completed');
     });
     next();
   };

@@ -12,7 +12,7 @@ import { tlsOptionsFor } from './connection.js';
 import { describeError, isServerFailure } from './failures.js';
 import { resolveGroups } from './groups.js';
 import { buildLoginFilter } from './login-filter.js';
-import { ServerPool, type Server } from './server-pool.js';
+import { ServerPool, type Server, type ServerObserver } from './server-pool.js';
 
 /**
  * The LDAP / Active Directory directory: search-then-bind. The service account finds the entry
@@ -25,6 +25,8 @@ export interface LdapDirectory extends Directory {
   connectionsOpened(): number;
   /** Servers currently skipped after a failure. */
   deadServers(): string[];
+  /** Each attempt on each server, for per-server metrics. */
+  observeServers(observer: ServerObserver): void;
 }
 
 interface FoundUser {
@@ -186,6 +188,7 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
 
     connectionsOpened: () => connects,
     deadServers: () => servers.deadServers(),
+    observeServers: (observer) => servers.observe(observer),
   };
 }
 

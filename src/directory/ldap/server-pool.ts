@@ -12,6 +12,9 @@ export interface Server {
   readonly service: ServiceConnection;
 }
 
+/** Told of every attempt on a server (metrics): a failure is one that moves on to the next server. */
+export type ServerObserver = (attempt: { server: string; what: string; seconds: number; failed: boolean }) => void;
+
 interface ServerState {
   readonly server: Server;
   /** Epoch ms until which the server is skipped after a failure; 0 = alive. */
@@ -38,6 +41,7 @@ export interface ServerPoolOptions {
 export class ServerPool {
   private readonly states: ServerState[];
   private readonly now: () => number;
+  private readonly observers: ServerObserver[] = [];
 
   constructor(private readonly options: ServerPoolOptions) {
     this.now = options.now ?? Date.now;
@@ -62,14 +66,18 @@ export class ServerPool {
     const failures: string[] = [];
     let lastError: unknown;
     for (const state of [...alive, ...dead]) {
+      const started = performance.now();
+      const observe = (failed: boolean) => this.observers.forEach((o) => o({ server: state.server.url, what, seconds: (performance.now() - started) / 1000, failed }));
       try {
         const result = await attempt(state.server);
+        observe(false);
         if (state.deadUntil !== 0) {
           this.options.log.info({ server: state.server.url }, 'directory server answers again');
           state.deadUntil = 0;
         }
         return result;
       } catch (err) {
+        observe(isServerFailure(err));
         if (!isServerFailure(err)) throw err;
         failures.push(`${state.server.url}: ${describeError(err)}`);
         lastError = err;
@@ -77,6 +85,10 @@ export class ServerPool {
       }
     }
     throw new DirectoryUnavailableError(`${what}: no directory server answered (${failures.join('; ')})`, { cause: lastError });
+  }
+
+  observe(observer: ServerObserver): void {
+    this.observers.push(observer);
   }
 
   /** Servers currently skipped, for logs and tests. */
