@@ -65,7 +65,7 @@ export function createApp(services: Services): Express {
   if (oidc) app.use(oidc.mountPath, oidc.router);
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
 
-  app.use(healthRoutes({ directory: services.directory, keys: services.keys, kerberos: services.negotiate?.acceptor }));
+  app.use(healthRoutes({ directory: services.directory, keys: services.keys, state: services.store, kerberos: services.negotiate?.acceptor }));
   app.use('/static', express.static(`${VIEWS_DIR}static`, { maxAge: '1h', index: false }));
   if (logoFile) app.get('/branding/logo', (_req, res) => res.sendFile(logoFile));
   const samlIssuer = createSamlIssuer({ keys: services.keys, nameIdSalt: services.samlNameIdSalt, netbiosDomain });

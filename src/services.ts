@@ -13,6 +13,7 @@ import { createNegotiatePolicy } from './authn/kerberos/negotiate-policy.js';
 import { createNetworkTest, type NetworkTest } from './http/client-network.js';
 import { createSessions, type Sessions } from './session/sessions.js';
 import { createMemoryStore } from './state/memory-store.js';
+import { createRedisStore } from './state/redis-store.js';
 import type { StateStore } from './state/state-store.js';
 import type { oidcRoutes } from './protocols/oidc/oidc-routes.js';
 import { createServiceProviderRegistry, type ServiceProviderRegistry } from './protocols/saml/service-providers.js';
@@ -58,7 +59,7 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
   const audit = createAudit(log);
   const keys = await loadKeyStore(config, log);
   const directory = overrides.directory ?? createDirectory(config.directory, log);
-  const store = overrides.store ?? createMemoryStore();
+  const store = overrides.store ?? await createStateStore(config, log);
   const sessions = createSessions(store, {
     lifetimeMs: config.session.lifetime,
     idleTimeoutMs: config.session.idleTimeout,
@@ -92,6 +93,11 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [],
     oidcRoutes: oidc?.oidcRoutes, serviceProviders, samlNameIdSalt,
   };
+}
+
+/** memory: this process only; redis: shared by every node and worker (config.state). */
+function createStateStore(config: Config, log: Logger): Promise<StateStore> | StateStore {
+  return config.state.type === 'redis' ? createRedisStore(config.state, log.child({ component: 'state' })) : createMemoryStore();
 }
 
 export async function closeServices(services: Services): Promise<void> {

@@ -1,17 +1,19 @@
 import { Router } from 'express';
+import { IdpError } from '../core/errors.js';
 import type { Directory } from '../directory/directory.js';
 import type { KerberosStatus } from '../authn/kerberos/negotiate-acceptor.js';
+import type { StateStore } from '../state/state-store.js';
 import { daysUntilExpiry, EXPIRY_WARNING_DAYS, type KeyStore } from '../keys/key-store.js';
 
 /**
  * /healthz: the process is alive (for restarts). /readyz: it can sign people in (for the load
- * balancer): a directory server answers and the signing certificate is valid. Details name what
- * failed, never a secret.
+ * balancer): a directory server answers, the state store (Redis) answers and the signing
+ * certificate is valid. Details name what failed, never a secret.
  */
 /** A directory check answers every /readyz for this long: probes cannot load the DCs. */
 const DIRECTORY_CHECK_TTL_MS = 5_000;
 
-export function healthRoutes(deps: { directory: Directory; keys: KeyStore; kerberos?: { status(): KerberosStatus } | undefined }): Router {
+export function healthRoutes(deps: { directory: Directory; keys: KeyStore; state: StateStore; kerberos?: { status(): KerberosStatus } | undefined }): Router {
   const router = Router();
   let lastCheck: { at: number; result: Promise<string | undefined> } | undefined;
   /** undefined when a directory server answers, else what went wrong (for the log). */
@@ -33,6 +35,12 @@ export function healthRoutes(deps: { directory: Directory; keys: KeyStore; kerbe
     } else {
       checks.directory = { ok: false, detail: 'no directory server answers' };
       req.log.warn({ err: failure }, 'readiness: directory unavailable');
+    }
+    // No sign-in can start without the state store: a node that cannot reach Redis leaves the pool.
+    if (deps.state.checkHealth) {
+      const stateFailure = await deps.state.checkHealth().then(() => undefined, (err: unknown) => (err instanceof IdpError ? err.detail : String(err)));
+      checks.state = stateFailure === undefined ? { ok: true } : { ok: false, detail: 'the state store (Redis) does not answer' };
+      if (stateFailure !== undefined) req.log.warn({ err: stateFailure }, 'readiness: state store unavailable');
     }
     const daysLeft = Math.floor(daysUntilExpiry(deps.keys.current));
     const notYetValid = new Date(deps.keys.current.certificate.validFrom).getTime() > Date.now();
