@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdpError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createRedisStore, type RedisStore } from '../../src/state/redis-store.js';
-import type { RedisStateConfig } from '../../src/state/redis-connection.js';
+import { COMMAND_TIMEOUT_MS, type RedisStateConfig } from '../../src/state/redis-connection.js';
 import { redisServer, type RedisServer } from '../harness/redis.js';
 import { stateStoreConformance } from '../unit/state-store-conformance.js';
 
@@ -73,6 +73,16 @@ describe('redis store', () => {
     const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('failures', 60_000)));
     expect([...counts].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(await b.get('failures')).toBe(40);
+  });
+
+  it('redis store: a Redis that hangs fails a command after the command timeout, not never', async () => {
+    await raw.call('CLIENT', 'PAUSE', String(COMMAND_TIMEOUT_MS + 300), 'ALL');
+    const started = Date.now();
+    await expect(a.get('anything')).rejects.toMatchObject({ code: 'state_unavailable' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 100);
+    expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT_MS + 900);
+    await raw.call('CLIENT', 'UNPAUSE');
+    expect(await a.get('anything')).toBeUndefined();
   });
 
   it('redis store: Redis down fails fast with state_unavailable; back up, the same store works again', async () => {
