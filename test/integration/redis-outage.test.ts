@@ -4,7 +4,7 @@ import { closeServices } from '../../src/services.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { redisServer, type RedisServer } from '../harness/redis.js';
 import { openLoginForm, sessionSetCookie, signIn } from '../http/sign-in-flow.js';
-import { ALICE } from '../protocols/saml/sp-client.js';
+import { ALICE, OIDC_CLIENTS, WEB_APP } from '../protocols/oidc/oidc-harness.js';
 
 /**
  * Redis stops under a running fedgate and comes back: meanwhile every request that needs state
@@ -16,7 +16,7 @@ let redis: RedisServer;
 let t: TestApp;
 beforeAll(async () => {
   redis = await redisServer();
-  t = await startTestApp({ state: { type: 'redis', url: redis.url } });
+  t = await startTestApp({ state: { type: 'redis', url: redis.url }, relyingParties: OIDC_CLIENTS });
 });
 afterAll(async () => {
   await closeServices(t.services);
@@ -44,6 +44,10 @@ describe('Redis restarts under a running node', () => {
     const posted = await agent.post('/login').type('form').send({ pending, csrf, UserName: ALICE.login, Password: ALICE.password });
     expectUnavailablePage(posted);
     expectUnavailablePage(await request(t.app).get('/signin'));
+    // oidc-provider's own error page too: its interaction cannot be stored.
+    const authorize = new URLSearchParams({ client_id: WEB_APP.client_id, redirect_uri: WEB_APP.redirect, response_type: 'code', scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    expectUnavailablePage(await request(t.app).get(`/oidc/auth?${authorize}`));
     const ready = await readiness();
     expect(ready.status).toBe(503);
     expect(ready.body.checks.state).toEqual({ ok: false, detail: 'the state store (Redis) does not answer' });

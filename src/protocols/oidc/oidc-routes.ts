@@ -2,11 +2,12 @@ import { createHmac } from 'node:crypto';
 import { Router, type Response } from 'express';
 import Provider, { type Configuration, type errors, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
+import { IdpError } from '../../core/errors.js';
 import { oidcIssuer, type Config, type OidcRelyingPartyConfig } from '../../config/schema.js';
 import { requestContext } from '../../http/request-context.js';
 import type { RenderPage } from '../../http/render.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
-import { pickMessages } from '../../i18n/messages.js';
+import { pickMessages, type MessageKey } from '../../i18n/messages.js';
 import { signingJwks, type KeyStore } from '../../keys/key-store.js';
 import type { Logger } from '../../observability/logger.js';
 import type { StateStore } from '../../state/state-store.js';
@@ -157,9 +158,13 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     },
     renderError: async (ctx, out, error) => {
       expressRequest(ctx).log.warn({ error: out.error, detail: out.error_description, err: error instanceof Error ? error.message : undefined }, 'oidc: error page');
-      if (ctx.status < 400) ctx.status = 400;
+      // The state store down (Redis) or full (memory): its own 503 page, not "could not be understood".
+      const unavailable = error instanceof IdpError && error.status === 503 ? error : undefined;
+      if (unavailable) ctx.status = 503;
+      else if (ctx.status < 400) ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = deps.pages(ctx, 'error', { message: errorMessage(ctx, out.error, out.error_description), code: out.error });
+      const message = unavailable ? pickMessages(ctx.get('accept-language'))[`error_${unavailable.code}` as MessageKey] ?? unavailable.message : errorMessage(ctx, out.error, out.error_description);
+      ctx.body = deps.pages(ctx, 'error', { message, code: unavailable?.code ?? out.error });
     },
   };
 
