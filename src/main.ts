@@ -1,28 +1,31 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { parseArgs } from 'node:util';
-import { createApp } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { DEMO_USERS, embeddedDemoConfig } from './cli/embedded-demo.js';
+import { embeddedDemoConfig } from './cli/embedded-demo.js';
 import { runEntraDomain } from './cli/entra-domain.js';
 import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
-import { daysUntilExpiry, EXPIRY_WARNING_DAYS } from './keys/key-store.js';
-import { buildServices, closeServices } from './services.js';
+import { runPrimary } from './server/cluster-primary.js';
+import { serveProcess } from './server/serve-process.js';
+import { workerCount } from './server/worker-count.js';
 
 /**
- * Process entry: load config -> build services -> create app -> listen; drain on SIGTERM.
- * `main` returns the exit code; bin/fedgate.js sets it.
+ * Process entry: load config, then serve in this process (server/serve-process.ts) or, with
+ * several workers, as the node:cluster primary (server/cluster-primary.ts), whose workers run this
+ * same command. `main` returns the exit code; bin/fedgate.js sets it.
  */
 const USAGE = `usage: fedgate <command> [options]
 
 commands:
-  serve [--config FILE]         run the identity provider (FEDGATE_CONFIG also names the file;
-                                without either, the embedded demo runs on http://127.0.0.1:8080)
+  serve [--config FILE] [--workers N|auto]
+                                run the identity provider (FEDGATE_CONFIG also names the file;
+                                without either, the embedded demo runs on http://127.0.0.1:8080);
+                                --workers overrides server.workers (several need state.type redis);
+                                SIGHUP restarts the workers one at a time, SIGTERM drains and stops
   check-config --config FILE    validate a configuration, print every problem, exit non-zero if any
   hash-password                 read a password on standard input, print its hash for a users file
   entra-domain --config FILE --domain DOMAIN [--protocol wsFed|saml] [--json | --check FILE]
@@ -42,7 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'kerberos-check') return runKerberosCheck(argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: {
+      config: { type: 'string', short: 'c' },
+      workers: { type: 'string', short: 'w' },
+    } });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -51,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const configPath = parsed.values.config ?? process.env.FEDGATE_CONFIG;
   switch (command) {
     case 'serve':
-      return serve(configPath);
+      return serve(configPath, parsed.values.workers);
     case 'check-config': {
       if (!configPath) {
         process.stderr.write('check-config needs --config FILE\n');
@@ -92,77 +98,21 @@ function readConfig(path: string | undefined): Config | undefined {
   }
 }
 
-async function serve(configPath: string | undefined): Promise<number> {
+async function serve(configPath: string | undefined, workersFlag: string | undefined): Promise<number> {
   const config = readConfig(configPath);
   if (!config) return 1;
   const log = createLogger(config.logging.level);
-  let services;
-  try {
-    services = await buildServices(config, log, config.demo ? { demoUsers: DEMO_USERS } : {});
-  } catch (err) {
-    log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'fedgate could not start');
-    return 1;
+  // A worker runs this same command line: it serves, whatever the count.
+  if (cluster.isWorker) {
+    const code = await serveProcess(config, log);
+    // The IPC channel to the primary would keep the process alive.
+    cluster.worker?.disconnect();
+    return code;
   }
-  const app = createApp(services);
-  const server: Server = config.server.tls
-    ? createHttpsServer({ cert: readFileSync(config.server.tls.certFile), key: readFileSync(config.server.tls.keyFile) }, app)
-    : createHttpServer(app);
-  server.keepAliveTimeout = 65_000;
-  const { host, port } = splitListen(config.server.listen);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-  } catch (err) {
-    log.fatal({ err: (err as Error).message, listen: config.server.listen }, 'cannot listen');
-    await closeServices(services);
-    return 1;
+  const workers = workerCount(config, workersFlag);
+  if (typeof workers !== 'number') {
+    process.stderr.write(`${workers.error}\n`);
+    return 2;
   }
-  log.info({ baseUrl: config.server.baseUrl, listen: config.server.listen, directory: services.directory.describe() }, 'fedgate is listening');
-  const daysLeft = Math.floor(daysUntilExpiry(services.keys.current));
-  if (daysLeft < EXPIRY_WARNING_DAYS) log.warn({ daysLeft }, 'the token-signing certificate expires soon: run fedgate keys next, publish, then promote');
-  if (config.demo) {
-    log.warn('running the embedded DEMO configuration: demo users and a generated key; not for production');
-    printDemoBanner(config);
-  }
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down: finishing requests in flight');
-      const force = setTimeout(() => server.closeAllConnections(), 10_000);
-      force.unref();
-      server.close(() => {
-        void closeServices(services).then(() => {
-          log.info('stopped');
-          resolve(0);
-        });
-      });
-      server.closeIdleConnections();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-}
-
-function splitListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(i + 1)) };
-}
-
-function printDemoBanner(config: Config): void {
-  const lines = [
-    '',
-    '  *** fedgate DEMO: built-in demo users and a generated key. Not for production. ***',
-    '',
-    `  Open ${config.server.baseUrl}/ and sign in as one of:`,
-    ...DEMO_USERS.map((u) => `    ${u.login.padEnd(26)} ${u.password.padEnd(14)} (${u.note})`),
-    '',
-    '  Configure a real directory with: fedgate serve --config fedgate.yaml (see examples/fedgate.yaml)',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return workers > 1 ? runPrimary(workers, log) : serveProcess(config, log);
 }

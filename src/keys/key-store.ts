@@ -17,10 +17,21 @@ export interface SigningKey {
   readonly source: string;
 }
 
-/** THE key store: the current signing key and, during a rollover, the next one. */
+/**
+ * THE key store: the current signing key and, during a rollover, the next one. They change only
+ * through reload (key-watch.ts calls it when the files change: another node's `fedgate keys
+ * promote`), which replaces both at once; read them when signing, never keep them.
+ */
 export interface KeyStore {
   readonly current: SigningKey;
   readonly next: SigningKey | undefined;
+  /** Grows by one at each reload that changed the keys: what was built from them (signed metadata) is rebuilt. */
+  readonly generation: number;
+  /**
+   * Reads the key files again, never generating one. True when the keys changed; throws (keeping
+   * the keys in use) when a file is missing, half-written or does not match its pair.
+   */
+  reload(): boolean;
   /**
    * The ES256 ID-token key under dataDir/signing/ec-key.pem, generated at first read. Lazy so that
    * only OpenID Connect makes it: the CLI's read-only commands (keys, entra-domain, often run as
@@ -64,35 +75,66 @@ export async function writeGeneratedKey(dataDir: string, slot: 'current' | 'next
 }
 
 export async function loadKeyStore(config: Config, log: Logger): Promise<KeyStore> {
-  let current: SigningKey;
-  if (config.signing.keyFile && config.signing.certFile) {
-    current = loadPair(config.signing.keyFile, config.signing.certFile);
-  } else {
+  if (!config.signing.keyFile || !config.signing.certFile) {
     const paths = generatedKeyPaths(config.dataDir, 'current');
     if (!existsSync(paths.keyFile) || !existsSync(paths.certFile)) {
       const host = new URL(config.server.baseUrl).hostname;
       await writeGeneratedKey(config.dataDir, 'current', host, config.signing.generatedValidity);
       log.warn({ certFile: paths.certFile }, 'generated a self-signed token-signing certificate');
     }
-    current = loadPair(paths.keyFile, paths.certFile);
   }
-  let next: SigningKey | undefined;
-  if (config.signing.next) {
-    next = loadPair(config.signing.next.keyFile, config.signing.next.certFile);
-  } else {
-    const paths = generatedKeyPaths(config.dataDir, 'next');
-    if (!config.signing.keyFile && existsSync(paths.keyFile) && existsSync(paths.certFile)) next = loadPair(paths.keyFile, paths.certFile);
-  }
+  let keys = readKeySet(config);
+  let generation = 0;
   let ec: EcSigningKey | undefined;
   return {
-    current,
-    next,
+    get current() {
+      return keys.current;
+    },
+    get next() {
+      return keys.next;
+    },
+    get generation() {
+      return generation;
+    },
+    reload() {
+      const read = readKeySet(config);
+      if (sameKey(read.current, keys.current) && sameKey(read.next, keys.next)) return false;
+      keys = read;
+      generation += 1;
+      return true;
+    },
     get ec() {
       ec ??= loadEcSigningKey(config.dataDir);
       return ec;
     },
   };
 }
+
+/** The key files the store reads: configured, or generated under dataDir (next only while it exists). */
+export function keyFilePaths(config: Config): { current: KeyPair; next: KeyPair | undefined } {
+  if (config.signing.keyFile && config.signing.certFile) {
+    return { current: { keyFile: config.signing.keyFile, certFile: config.signing.certFile }, next: config.signing.next };
+  }
+  return { current: generatedKeyPaths(config.dataDir, 'current'), next: config.signing.next ?? generatedKeyPaths(config.dataDir, 'next') };
+}
+
+interface KeyPair {
+  readonly keyFile: string;
+  readonly certFile: string;
+}
+
+function readKeySet(config: Config): { current: SigningKey; next: SigningKey | undefined } {
+  const paths = keyFilePaths(config);
+  const current = loadPair(paths.current.keyFile, paths.current.certFile);
+  // A generated next key exists only between `fedgate keys next` and `promote`.
+  const optional = !config.signing.next;
+  const next = paths.next && (!optional || (existsSync(paths.next.keyFile) && existsSync(paths.next.certFile)))
+    ? loadPair(paths.next.keyFile, paths.next.certFile) : undefined;
+  return { current, next };
+}
+
+const sameKey = (a: SigningKey | undefined, b: SigningKey | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.certificate.raw.equals(b.certificate.raw) && a.privateKey.equals(b.privateKey));
 
 /**
  * The private JWKs for oidc-provider's `jwks` option: RSA current first (oidc-provider signs with

@@ -11,8 +11,9 @@ import { writeFederationMetadata, type OfferedClaimType } from './federation-met
  * The signed metadata documents: WS-Federation's at AD FS's path (entra-federation.md §4, §5.3),
  * which Entra's automatic certificate rollover reads and which carries the SAML IdP role too, as
  * AD FS's does; and the SAML 2.0 IdP's own at /saml/metadata. Both list the current and, during a
- * rollover, the next signing certificate. The key store is loaded once at start and never changes
- * (a new key means a restart), so each document is signed once here and served as is.
+ * rollover, the next signing certificate. Each document is signed once per key set and served as
+ * is; a reload of the keys (another node's `fedgate keys next|promote`, key-watch.ts) bumps the
+ * store's generation, and the next request signs them again.
  */
 export const METADATA_PATH = '/FederationMetadata/2007-06/FederationMetadata.xml';
 export const SAML_METADATA_PATH = '/saml/metadata';
@@ -50,6 +51,27 @@ const CACHE_SECONDS = 3600;
 export const METADATA_CACHE_CONTROL = `public, max-age=${CACHE_SECONDS}`;
 
 export function metadataRoutes(config: Config, keys: KeyStore): Router {
+  let built: { generation: number; documents: MetadataDocuments } | undefined;
+  const documents = () => {
+    if (built?.generation !== keys.generation) built = { generation: keys.generation, documents: signMetadata(config, keys) };
+    return built.documents;
+  };
+  documents();
+  const router = Router();
+  const serve = (which: keyof MetadataDocuments) => (_req: unknown, res: Response) => {
+    res.type('application/samlmetadata+xml').set('Cache-Control', METADATA_CACHE_CONTROL).send(documents()[which]);
+  };
+  router.get(METADATA_PATH, serve('federationMetadata'));
+  router.get(SAML_METADATA_PATH, serve('samlMetadata'));
+  return router;
+}
+
+interface MetadataDocuments {
+  readonly federationMetadata: string;
+  readonly samlMetadata: string;
+}
+
+function signMetadata(config: Config, keys: KeyStore): MetadataDocuments {
   const base = config.server.baseUrl;
   const entityId = federationIdentifier(config);
   const signingCertificates = [keys.current, ...(keys.next ? [keys.next] : [])].map((k) => k.certificateBase64);
@@ -66,7 +88,7 @@ export function metadataRoutes(config: Config, keys: KeyStore): Router {
     // AD FS serves SAML 2.0 at /adfs/ls/ too, and so does fedgate.
     samlIdp: { singleSignOnUrl: `${base}/adfs/ls/`, singleLogoutUrl: `${base}/adfs/ls/`, attributes: SAML_ATTRIBUTES },
   }, keys.current);
-  // No validUntil, as AD FS: the document is signed once at start, so a validUntil would expire
+  // No validUntil, as AD FS: the document is signed once per key set, so a validUntil would expire
   // under a long-running fedgate and SPs would drop the IdP; the certificates' own expiry bounds
   // trust. cacheDuration tells SPs how often to re-read it (as the Cache-Control header does).
   const samlMetadata = writeSamlMetadata({
@@ -77,11 +99,5 @@ export function metadataRoutes(config: Config, keys: KeyStore): Router {
     singleLogoutUrl: `${base}/saml/slo`,
     attributes: SAML_ATTRIBUTES,
   }, keys.current);
-  const router = Router();
-  const serve = (document: string) => (_req: unknown, res: Response) => {
-    res.type('application/samlmetadata+xml').set('Cache-Control', METADATA_CACHE_CONTROL).send(document);
-  };
-  router.get(METADATA_PATH, serve(federationMetadata));
-  router.get(SAML_METADATA_PATH, serve(samlMetadata));
-  return router;
+  return { federationMetadata, samlMetadata };
 }
