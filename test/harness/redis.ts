@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,14 +31,22 @@ process.once('exit', () => {
   dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
 });
 
-export async function redisServer(): Promise<RedisServer> {
+/** A Sentinel watching `master` as `name` (quorum 1), on a port of its own. */
+export interface SentinelOf {
+  readonly master: RedisServer;
+  readonly name: string;
+}
+
+/** A redis-server, or with `sentinelOf` a Sentinel (redis-server --sentinel). */
+export async function redisServer(sentinelOf?: SentinelOf): Promise<RedisServer> {
   mkdirSync(TEST_ROOT, { recursive: true });
   const dir = mkdtempSync(join(TEST_ROOT, 'redis-'));
   dirs.add(dir);
   // Parallel test files pick ports at random, then retry on a clash.
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT + 1));
-    let child = await launch(port, dir).catch(() => undefined);
+    const args = sentinelOf ? sentinelArgs(dir, port, sentinelOf) : serverArgs(dir, port);
+    let child = await launch(port, args).catch(() => undefined);
     if (!child) continue;
     return {
       port,
@@ -49,17 +57,27 @@ export async function redisServer(): Promise<RedisServer> {
       },
       async start() {
         if (child) throw new Error('redis-server is already running');
-        child = await launch(port, dir);
+        child = await launch(port, args);
       },
     };
   }
   throw new Error(`no free port for redis-server in ${FIRST_PORT}-${LAST_PORT}`);
 }
 
+const serverArgs = (dir: string, port: number) =>
+  ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+
+/** Sentinel needs a configuration file it can rewrite (its own, in the server's dir). */
+function sentinelArgs(dir: string, port: number, of: SentinelOf): string[] {
+  const file = join(dir, `sentinel-${port}.conf`);
+  writeFileSync(file, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nloglevel warning\nsentinel monitor ${of.name} 127.0.0.1 ${of.master.port} 1\n`);
+  return [file, '--sentinel'];
+}
+
 /** Starts redis-server on `port`; resolves once it accepts connections, rejects if it exits. */
-async function launch(port: number, dir: string): Promise<ChildProcess> {
+async function launch(port: number, args: readonly string[]): Promise<ChildProcess> {
   if (await answers(port)) throw new Error(`port ${port} is taken`);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
   running.add(child);
   let exited = false;
   child.once('exit', () => {

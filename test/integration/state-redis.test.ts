@@ -75,6 +75,20 @@ describe('redis store', () => {
     expect(await b.get('failures')).toBe(40);
   });
 
+  it('redis store: in Sentinel mode the store finds the master by name through a Sentinel', async () => {
+    const sentinel = await redisServer({ master: server, name: 'fedgate-test' });
+    const viaSentinel = await createRedisStore({ type: 'redis', url: [sentinel.url], mode: 'sentinel', sentinelName: 'fedgate-test', keyPrefix: prefix }, silent);
+    try {
+      await viaSentinel.set('through-sentinel', { ok: true }, 60_000);
+      expect(await a.get('through-sentinel')).toEqual({ ok: true });
+      expect(await viaSentinel.increment('sentinel-count', 60_000)).toBe(1);
+      expect(await viaSentinel.take('through-sentinel')).toEqual({ ok: true });
+    } finally {
+      await viaSentinel.close();
+      await sentinel.stop();
+    }
+  });
+
   it('redis store: a Redis that hangs fails a command after the command timeout, not never', async () => {
     await raw.call('CLIENT', 'PAUSE', String(COMMAND_TIMEOUT_MS + 300), 'ALL');
     const started = Date.now();
