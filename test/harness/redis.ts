@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { TEST_ROOT } from './servers.js';
 
 /**
@@ -37,17 +38,25 @@ export interface SentinelOf {
   readonly name: string;
 }
 
-/** A redis-server, or with `sentinelOf` a Sentinel (redis-server --sentinel). */
-export async function redisServer(sentinelOf?: SentinelOf): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** A Sentinel (redis-server --sentinel) instead of a data server. */
+  readonly sentinelOf?: SentinelOf;
+  /** A one-node Redis Cluster owning every hash slot. */
+  readonly cluster?: boolean;
+}
+
+export async function redisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const { sentinelOf } = options;
   mkdirSync(TEST_ROOT, { recursive: true });
   const dir = mkdtempSync(join(TEST_ROOT, 'redis-'));
   dirs.add(dir);
   // Parallel test files pick ports at random, then retry on a clash.
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT + 1));
-    const args = sentinelOf ? sentinelArgs(dir, port, sentinelOf) : serverArgs(dir, port);
+    const args = sentinelOf ? sentinelArgs(dir, port, sentinelOf) : serverArgs(dir, port, options.cluster === true);
     let child = await launch(port, args).catch(() => undefined);
     if (!child) continue;
+    if (options.cluster) await claimAllSlots(port);
     return {
       port,
       url: `redis://127.0.0.1:${port}`,
@@ -58,14 +67,29 @@ export async function redisServer(sentinelOf?: SentinelOf): Promise<RedisServer>
       async start() {
         if (child) throw new Error('redis-server is already running');
         child = await launch(port, args);
+        if (options.cluster) await claimAllSlots(port);
       },
     };
   }
   throw new Error(`no free port for redis-server in ${FIRST_PORT}-${LAST_PORT}`);
 }
 
-const serverArgs = (dir: string, port: number) =>
-  ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+const serverArgs = (dir: string, port: number, cluster: boolean) =>
+  ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning',
+    ...(cluster ? ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, `nodes-${port}.conf`)] : [])];
+
+/** A fresh cluster node owns no slot: give it all of them (the cluster state turns ok). */
+async function claimAllSlots(port: number): Promise<void> {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  try {
+    await client.connect();
+    const slots = await client.call('CLUSTER', 'INFO') as string;
+    if (!/cluster_slots_assigned:16384/.test(slots)) await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    for (let i = 0; i < 150 && !/cluster_state:ok/.test(await client.call('CLUSTER', 'INFO') as string); i++) await sleep(20);
+  } finally {
+    client.disconnect();
+  }
+}
 
 /** Sentinel needs a configuration file it can rewrite (its own, in the server's dir). */
 function sentinelArgs(dir: string, port: number, of: SentinelOf): string[] {

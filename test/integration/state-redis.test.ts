@@ -76,7 +76,7 @@ describe('redis store', () => {
   });
 
   it('redis store: in Sentinel mode the store finds the master by name through a Sentinel', async () => {
-    const sentinel = await redisServer({ master: server, name: 'fedgate-test' });
+    const sentinel = await redisServer({ sentinelOf: { master: server, name: 'fedgate-test' } });
     const viaSentinel = await createRedisStore({ type: 'redis', url: [sentinel.url], mode: 'sentinel', sentinelName: 'fedgate-test', keyPrefix: prefix }, silent);
     try {
       await viaSentinel.set('through-sentinel', { ok: true }, 60_000);
@@ -86,6 +86,24 @@ describe('redis store', () => {
     } finally {
       await viaSentinel.close();
       await sentinel.stop();
+    }
+  });
+
+  it('redis store: in Cluster mode the store works through ioredis.Cluster, keys prefixed and with TTLs', async () => {
+    const cluster = await redisServer({ cluster: true });
+    const clustered = await createRedisStore({ type: 'redis', url: [cluster.url], mode: 'cluster', keyPrefix: prefix }, silent);
+    const node = new Redis(cluster.url);
+    try {
+      await clustered.set('in-cluster', 'v', 60_000);
+      expect(await clustered.setIfAbsent('in-cluster', 'w', 60_000)).toBe(false);
+      expect(await clustered.increment('cluster-count', 60_000)).toBe(1);
+      expect(await node.pttl(`${prefix}cluster-count`)).toBeGreaterThan(0);
+      expect(await clustered.take('in-cluster')).toBe('v');
+      expect(await node.exists(`${prefix}in-cluster`)).toBe(0);
+    } finally {
+      node.disconnect();
+      await clustered.close();
+      await cluster.stop();
     }
   });
 
