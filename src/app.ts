@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -7,6 +8,8 @@ import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
 import { createSessionCookie } from './http/session-cookie.js';
 import { healthRoutes } from './observability/health-routes.js';
+import { clusterMetricsSource } from './observability/metrics-cluster.js';
+import { metricsRoutes } from './observability/metrics-routes.js';
 import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
 import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
@@ -44,7 +47,7 @@ export function createApp(services: Services): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
   app.disable('etag'); // every page is no-store: an ETag would only cost a hash of each response
-  app.use(requestLogging(log));
+  app.use(requestLogging(log, services.metrics.observeRequest));
   app.use(helmet({
     contentSecurityPolicy: {
       directives: {
@@ -66,6 +69,8 @@ export function createApp(services: Services): Express {
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
 
   app.use(healthRoutes({ directory: services.directory, keys: services.keys, state: services.store, kerberos: services.negotiate?.acceptor }));
+  // Under node:cluster a scrape reaching any worker is answered with every worker's figures.
+  app.use(metricsRoutes(config, services.metrics, { source: cluster.isWorker ? clusterMetricsSource(services.metrics) : undefined }));
   app.use('/static', express.static(`${VIEWS_DIR}static`, { maxAge: '1h', index: false }));
   if (logoFile) app.get('/branding/logo', (_req, res) => res.sendFile(logoFile));
   const samlIssuer = createSamlIssuer({ keys: services.keys, nameIdSalt: services.samlNameIdSalt, netbiosDomain });

@@ -3,6 +3,8 @@ import type { Directory } from './directory/directory.js';
 import { createDirectory } from './directory/create-directory.js';
 import { loadKeyStore, type KeyStore } from './keys/key-store.js';
 import { createAudit, type Audit } from './observability/audit.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { instrumentDirectory, instrumentStore } from './observability/metrics-backends.js';
 import type { Logger } from './observability/logger.js';
 import type { DemoUser } from './portal/portal-routes.js';
 import { createRateLimiter } from './authn/rate-limit.js';
@@ -47,6 +49,8 @@ export interface Services {
   readonly serviceProviders: ServiceProviderRegistry;
   /** Secret of SAML persistent and transient NameIDs and SessionIndexes. */
   readonly samlNameIdSalt: string;
+  /** Prometheus metrics of this process (served at /metrics; summed over workers by the cluster primary). */
+  readonly metrics: Metrics;
 }
 
 export interface ServiceOverrides {
@@ -56,10 +60,13 @@ export interface ServiceOverrides {
 }
 
 export async function buildServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const audit = createAudit(log);
   const keys = await loadKeyStore(config, log);
-  const directory = overrides.directory ?? createDirectory(config.directory, log);
-  const store = overrides.store ?? await createStateStore(config, log);
+  // SAML SPs named only by their metadata are known once the registry has read it (below).
+  let serviceProviders: ServiceProviderRegistry | undefined;
+  const metrics = createMetrics(config, keys, { applicationProtocol: (id) => (serviceProviders?.get(id) ? 'saml' : undefined) });
+  const audit = createAudit(log, metrics.auditListener);
+  const directory = instrumentDirectory(overrides.directory ?? createDirectory(config.directory, log), metrics);
+  const store = instrumentStore(overrides.store ?? await createStateStore(config, log), metrics);
   const sessions = createSessions(store, {
     lifetimeMs: config.session.lifetime,
     idleTimeoutMs: config.session.idleTimeout,
@@ -85,13 +92,13 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
     policy: createNegotiatePolicy(kerberos, isInternal),
   } : undefined;
   const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
-  const serviceProviders = await createServiceProviderRegistry(config, log.child({ component: 'saml' }));
+  serviceProviders = await createServiceProviderRegistry(config, log.child({ component: 'saml' }));
   // Generated only when a SAML SP exists: a WS-Fed-only installation gets no file it does not use.
   const hasSaml = config.relyingParties.some((rp) => rp.protocol === 'saml');
   const samlNameIdSalt = config.saml.persistentIdSalt ?? (hasSaml ? generatedSecret(config.dataDir, 'saml', 'persistent-id-salt') : 'no-saml-service-providers');
   return {
     config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [],
-    oidcRoutes: oidc?.oidcRoutes, serviceProviders, samlNameIdSalt,
+    oidcRoutes: oidc?.oidcRoutes, serviceProviders, samlNameIdSalt, metrics,
   };
 }
 

@@ -1,66 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import express from 'express';
 import request from 'supertest';
 import { expect } from 'vitest';
-import { createApp } from '../../src/app.js';
-import { DEMO_USERS_FILE } from '../../src/cli/embedded-demo.js';
-import { parseConfig } from '../../src/config/load.js';
 import type { DirectoryConfig } from '../../src/config/schema.js';
-import { createDirectory } from '../../src/directory/create-directory.js';
-import { requestLogging } from '../../src/http/request-log.js';
-import { loadKeyStore } from '../../src/keys/key-store.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { instrumentDirectory, instrumentStore } from '../../src/observability/metrics-backends.js';
-import { metricsRoutes } from '../../src/observability/metrics-routes.js';
-import { buildServices } from '../../src/services.js';
-import { createMemoryStore } from '../../src/state/memory-store.js';
-import type { TestApp } from '../harness/app.js';
+import type { Metrics } from '../../src/observability/metrics.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
 
-/**
- * A fedgate app with metrics wired as the composition root will wire them (instrumented directory
- * and store, the audit listener, the request observer, /metrics), until services.ts and app.ts do
- * it themselves; then this becomes startTestApp.
- */
+/** The real app (startTestApp), with its metrics at hand. */
 export interface MetricsApp extends TestApp {
   readonly metrics: Metrics;
 }
 
 export async function startMetricsApp(raw: Record<string, unknown> = {}, directoryConfig?: DirectoryConfig): Promise<MetricsApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fedgate-metrics-'));
-  const parsed = parseConfig({ server: { baseUrl: 'http://127.0.0.1:8080' }, dataDir, directory: { type: 'file', path: DEMO_USERS_FILE }, ...raw }, 'test', dataDir, {});
-  const config = directoryConfig ? { ...parsed, directory: directoryConfig } : parsed;
-  let metrics: Metrics | undefined;
-  let text = '';
-  // Stands for services.ts' createAudit(log, metrics.auditListener): each audit line as logged.
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      for (const line of chunk.toString().split('\n').filter((l) => l.includes('"audit":true'))) {
-        metrics?.auditListener((JSON.parse(line) as { event: Parameters<Metrics['auditListener']>[0] }).event);
-      }
-      done();
-    },
-  });
-  const log = createLogger('info', sink);
-  metrics = createMetrics(config, await loadKeyStore(config, log));
-  const services = await buildServices(config, log, {
-    directory: instrumentDirectory(createDirectory(config.directory, log), metrics),
-    store: instrumentStore(createMemoryStore(), metrics),
-  });
-  const app = express();
-  app.set('trust proxy', config.server.trustProxy);
-  app.use(requestLogging(log, metrics.observeRequest));
-  app.use(metricsRoutes(config, metrics));
-  app.use(createApp(services));
-  const logs = () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return {
-    app, services, config, metrics, logs, logText: () => text,
-    audits: (type) => logs().filter((l) => l.audit === true).map((l) => l.event as Record<string, unknown>).filter((e) => type === undefined || e.type === type),
-  };
+  const t = await startTestApp(raw, { directoryConfig });
+  return { ...t, metrics: t.services.metrics };
 }
 
 export interface Sample {
