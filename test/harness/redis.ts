@@ -53,8 +53,12 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
   // Parallel test files pick ports at random, then retry on a clash.
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT + 1));
-    const args = sentinelOf ? sentinelArgs(dir, port, sentinelOf) : serverArgs(dir, port, options.cluster === true);
-    let child = await launch(port, args).catch(() => undefined);
+    // Written again at each start: stop() removes the dir (nothing in it outlives a stop anyway).
+    const args = () => {
+      mkdirSync(dir, { recursive: true });
+      return sentinelOf ? sentinelArgs(dir, port, sentinelOf) : serverArgs(dir, port, options.cluster === true);
+    };
+    let child = await launch(port, args()).catch(() => undefined);
     if (!child) continue;
     if (options.cluster) await claimAllSlots(port);
     return {
@@ -63,10 +67,11 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
       async stop() {
         await kill(child);
         child = undefined;
+        rmSync(dir, { recursive: true, force: true });
       },
       async start() {
         if (child) throw new Error('redis-server is already running');
-        child = await launch(port, args);
+        child = await launch(port, args());
         if (options.cluster) await claimAllSlots(port);
       },
     };
