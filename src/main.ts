@@ -9,6 +9,7 @@ import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { createLogger } from './observability/logger.js';
+import { serveClusterMetrics } from './observability/metrics-cluster.js';
 import { runPrimary } from './server/cluster-primary.js';
 import { serveProcess } from './server/serve-process.js';
 import { workerCount } from './server/worker-count.js';
@@ -114,5 +115,8 @@ async function serve(configPath: string | undefined, workersFlag: string | undef
     process.stderr.write(`${workers.error}\n`);
     return 2;
   }
-  return workers > 1 ? runPrimary(workers, log) : serveProcess(config, log);
+  if (workers === 1) return serveProcess(config, log);
+  // A scrape reaches one worker, which asks the primary for every worker's figures.
+  serveClusterMetrics();
+  return runPrimary(workers, log);
 }

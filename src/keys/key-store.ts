@@ -98,8 +98,10 @@ export async function loadKeyStore(config: Config, log: Logger): Promise<KeyStor
     },
     reload() {
       const read = readKeySet(config);
-      if (sameKey(read.current, keys.current) && sameKey(read.next, keys.next)) return false;
-      keys = read;
+      const current = sameKey(read.current, keys.current) ? keys.current : read.current;
+      const next = sameKey(read.next, keys.next) ? keys.next : read.next;
+      if (current === keys.current && next === keys.next) return false;
+      keys = { current, next };
       generation += 1;
       return true;
     },

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
+import { IdpError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { keyFilePaths, type KeyStore } from './key-store.js';
 
@@ -39,7 +40,8 @@ export function watchKeyFiles(keys: KeyStore, config: Config, log: Logger, inter
         next: keys.next?.certificate.fingerprint256,
       }, 'token-signing keys reloaded: the key files changed');
     } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err), files }, 'the key files changed but do not load: still signing with the previous keys');
+      const detail = err instanceof IdpError ? err.detail : undefined;
+      log.warn({ err: err instanceof Error ? err.message : String(err), detail, files }, 'the key files changed but do not load: still signing with the previous keys');
     }
   };
   const check = () => (running ??= look().finally(() => { running = undefined; }));

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { tempDir, writeConfig } from './cli-fixture.js';
 
 /**
  * `fedgate serve` as a real process (a cluster primary and its workers, or one process) for the
@@ -27,8 +28,14 @@ export interface Served {
 /** A port below the ephemeral range, apart from those of the other harnesses. */
 export const randomPort = () => 22100 + Math.floor(Math.random() * 800);
 
+/** Every process still running when the test file ends is killed. */
+const running = new Set<ChildProcess>();
+afterAll(() => { for (const child of running) child.kill('SIGKILL'); });
+
 export function serve(args: readonly string[], port: number, env: NodeJS.ProcessEnv = {}): Served {
   const child = spawn(process.execPath, [...CLI, 'serve', ...args], { env: { ...process.env, FEDGATE_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -49,6 +56,30 @@ export function serve(args: readonly string[], port: number, env: NodeJS.Process
       return listening();
     },
   };
+}
+
+/** A configuration (cli-fixture's, dataDir generated keys) serving 127.0.0.1:port over Redis state. */
+export function clusterConfig(port: number, redisUrl: string, extra: Record<string, unknown> = {}): string {
+  return writeConfig(tempDir(), {
+    server: { baseUrl: `http://127.0.0.1:${port}`, listen: `127.0.0.1:${port}` },
+    state: { type: 'redis', url: redisUrl, keyPrefix: `cluster-${port}:` },
+    // Each completed request is logged (debug) with the pid of the worker that served it.
+    logging: { level: 'debug' },
+    ...extra,
+  });
+}
+
+/** `fedgate serve --config FILE --workers N`, once all N workers listen. */
+export async function startCluster(config: string, port: number, workers = 2): Promise<Served> {
+  const served = serve(['--config', config, '--workers', String(workers)], port);
+  await served.waitListening(workers);
+  return served;
+}
+
+/** SIGTERM, and the exit code. */
+export async function stop(served: Served): Promise<number | null> {
+  served.child.kill('SIGTERM');
+  return served.exited;
 }
 
 export interface Answer {

@@ -1,10 +1,9 @@
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisServer, type RedisServer } from '../harness/redis.js';
 import { tempDir, writeConfig } from './cli-fixture.js';
-import { get, load, randomPort, serve, type Served } from './cluster-process.js';
+import { clusterConfig, get, load, randomPort, serve, startCluster, stop, type Served } from './cluster-process.js';
 
 /**
  * `fedgate serve --workers 2` as an operator runs it: a real primary and two real workers over a
@@ -15,25 +14,9 @@ let redis: RedisServer;
 beforeAll(async () => { redis = await redisServer(); });
 afterAll(() => redis.stop());
 
-const running = new Set<Served>();
-afterAll(() => { for (const s of running) s.child.kill('SIGKILL'); });
-
-function clusterConfig(port: number, extra: Record<string, unknown> = {}): string {
-  return writeConfig(tempDir(), {
-    server: { baseUrl: `http://127.0.0.1:${port}`, listen: `127.0.0.1:${port}` },
-    state: { type: 'redis', url: redis.url, keyPrefix: `cluster-${port}:` },
-    // Each completed request is logged (debug) with the pid of the worker that served it.
-    logging: { level: 'debug' },
-    ...extra,
-  });
-}
-
-async function startCluster(workers = 2): Promise<Served> {
+async function startTwo(): Promise<Served> {
   const port = randomPort();
-  const served = serve(['--config', clusterConfig(port), '--workers', String(workers)], port);
-  running.add(served);
-  await served.waitListening(workers);
-  return served;
+  return startCluster(clusterConfig(port, redis.url), port);
 }
 
 /** Pids of the workers that logged a completed request since line `from`. */
@@ -41,16 +24,9 @@ function servingPids(served: Served, from = 0): Set<number> {
   return new Set(served.lines().slice(from).filter((l) => l.msg === 'request completed').map((l) => l.pid as number));
 }
 
-async function stop(served: Served): Promise<number | null> {
-  served.child.kill('SIGTERM');
-  const code = await served.exited;
-  running.delete(served);
-  return code;
-}
-
 describe('fedgate serve --workers 2', () => {
   it('forks two workers, and requests are answered by both', async () => {
-    const served = await startCluster();
+    const served = await startTwo();
     const pids = served.listening();
     expect(new Set(pids).size).toBe(2);
     expect(pids).not.toContain(served.child.pid);
@@ -62,7 +38,7 @@ describe('fedgate serve --workers 2', () => {
   });
 
   it('a killed worker is replaced, and requests keep succeeding meanwhile', async () => {
-    const served = await startCluster();
+    const served = await startTwo();
     const [victim, survivor] = served.listening() as [number, number];
     process.kill(victim, 'SIGKILL');
     await expect.poll(() => served.lines().some((l) => l.msg === 'worker died: replacing it' && l.workerPid === victim)).toBe(true);
@@ -78,7 +54,7 @@ describe('fedgate serve --workers 2', () => {
   });
 
   it('SIGHUP restarts the workers one at a time without a failed request', async () => {
-    const served = await startCluster();
+    const served = await startTwo();
     const old = served.listening();
     const traffic = load(served.port, '/healthz');
     await expect.poll(() => traffic.ok()).toBeGreaterThan(20);
@@ -101,7 +77,7 @@ describe('fedgate serve --workers 2', () => {
   });
 
   it('SIGTERM: a request in flight is answered, then the primary exits 0 and the port is closed', async () => {
-    const served = await startCluster();
+    const served = await startTwo();
     // A POST whose body is still arriving when SIGTERM comes.
     const body = 'UserName=alice&Password=x';
     const socket = connect(served.port, '127.0.0.1');
@@ -117,7 +93,6 @@ describe('fedgate serve --workers 2', () => {
     await once(socket, 'close');
     expect(response).toMatch(/^HTTP\/1\.1 \d{3} /);
     expect(await served.exited).toBe(0);
-    running.delete(served);
     await expect(get(served.port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -126,10 +101,8 @@ describe('fedgate serve --workers 2', () => {
     const blocker = createServer().listen(port, '127.0.0.1');
     await once(blocker, 'listening');
     try {
-      const served = serve(['--config', clusterConfig(port), '--workers', '2'], port);
-      running.add(served);
+      const served = serve(['--config', clusterConfig(port, redis.url), '--workers', '2'], port);
       expect(await served.exited).toBe(1);
-      running.delete(served);
       expect(served.output()).toContain('workers keep dying as they start: giving up');
       expect(served.lines().filter((l) => l.msg === 'cannot listen').length).toBeGreaterThanOrEqual(5);
     } finally {
@@ -144,7 +117,6 @@ describe('fedgate serve --workers 2', () => {
     expect(await refused.exited).toBe(2);
     expect(refused.output()).toContain('several workers need state.type redis');
     const single = serve(['--config', config, '--workers', 'auto'], port);
-    running.add(single);
     await single.waitListening(1);
     // No primary, no worker: the process itself serves.
     expect(single.lines().some((l) => l.role === 'primary' || l.worker !== undefined)).toBe(false);
