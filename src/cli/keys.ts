@@ -10,16 +10,17 @@ import {
 
 /**
  * `fedgate keys next|promote|show`: the token-signing key rollover for generated keys
- * (dataDir/signing). The server reads its keys at start only, so each step ends with a restart.
+ * (dataDir/signing). Running servers poll the key files (keys/key-watch.ts): no restart is needed.
  */
 export const KEYS_USAGE = `usage: fedgate keys next --config FILE      create the next signing key and certificate (dataDir/signing/next-*.pem)
        fedgate keys promote --config FILE   make the next key current (the old one is kept as previous-*.pem)
        fedgate keys show --config FILE      the current and next certificates: subject, thumbprints, validity
 
-  fedgate reads its keys when it starts: restart it after next and promote (rolling restarts are fine).
+  running fedgate servers read the key files again within seconds: no restart is needed.
 `;
 
-const restart = (when: string) => `fedgate reads its keys at start: restart it ${when} (a rolling restart of several instances is fine).`;
+/** Every node must see the files (a shared dataDir, or a copy on each); OpenID Connect's signing keys are read at start. */
+const pickedUp = 'Running fedgate servers sign with these files within seconds, no restart needed, on every node that sees them (share dataDir or copy the files to each node); OpenID Connect keeps its keys until a restart (SIGHUP with several workers).';
 
 export async function runKeys(args: readonly string[]): Promise<number> {
   return runCommand(async () => {
@@ -76,10 +77,10 @@ async function next(config: Config): Promise<number> {
     "base64 DER (Entra's nextSigningCertificate):",
     key.certificateBase64,
     '',
-    `1. ${restart('now')} fedgate then publishes the certificate in its federation metadata, where Entra's automatic rollover finds it 30-35 days before the current one expires.`,
+    `1. ${pickedUp} fedgate then publishes the certificate in its federation metadata, where Entra's automatic rollover finds it 30-35 days before the current one expires.`,
     '2. Give it to Entra now for each federated domain (Entra accepts tokens signed with either certificate):',
     ...entraUpdateHint(config, 'nextSigningCertificate', key.certificateBase64),
-    '3. Once Entra holds it (fedgate entra-domain --check), run fedgate keys promote and restart fedgate.',
+    '3. Once Entra holds it (fedgate entra-domain --check), run fedgate keys promote.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
@@ -112,7 +113,7 @@ async function promote(config: Config): Promise<number> {
     ...describeKey(key),
     ...kept,
     '',
-    `1. ${restart('now')} Entra must already hold this certificate (as nextSigningCertificate): check with fedgate entra-domain --check.`,
+    `1. ${pickedUp} Entra must already hold this certificate (as nextSigningCertificate): check with fedgate entra-domain --check.`,
     '2. When every instance runs with it, make it Entra\'s signingCertificate for each federated domain:',
     ...entraUpdateHint(config, 'signingCertificate', key.certificateBase64),
   ];
@@ -138,7 +139,7 @@ async function show(config: Config): Promise<number> {
   if (keys.next && daysLeft(keys.next.certificate) < EXPIRY_WARNING_DAYS) {
     lines.push(`WARNING: the next certificate expires in ${daysLeft(keys.next.certificate)} days`);
   }
-  lines.push(restart('after keys next and keys promote'));
+  lines.push(pickedUp);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
