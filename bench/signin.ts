@@ -3,9 +3,12 @@
  * loopback HTTP from this process. Figures are per CPU-second of the SERVER process (read from
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
- *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk]
+ *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --cores]
  * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core
  * (SAML: each AuthnRequest written beforehand, wrk sending each once).
+ * --cores instead runs `fedgate serve` itself over Redis state (a redis-server of the test
+ * harness), with one worker and then one per core, drives the single-request cases with wrk on
+ * all cores, and prints how many times one core's throughput all cores give.
  *   FEDGATE_BENCH_PROF=/tmp/prof ... writes a CPU profile of the server process
  *
  * Cases: SSO answer on the portal; WS-Fed token for a signed-in user (Entra's redirect answered
@@ -16,12 +19,12 @@
  * Response of each case (signature, audience, recipient, time). Needs slapd
  * (scripts/install-test-deps.sh). Prints figures; asserts nothing.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -32,6 +35,37 @@ const ENTRA = `/adfs/ls/?${new URLSearchParams({ username: 'alice@example.test',
 /** Two SAML SPs: one sends unsigned AuthnRequests, the other signs them (and fedgate requires it). */
 const SAML_SP = { entityId: 'https://sp.bench.test/saml', acs: 'https://sp.bench.test/acs' };
 const SIGNED_SP = { entityId: 'https://signed-sp.bench.test/saml', acs: 'https://signed-sp.bench.test/acs' };
+
+/** What wrk --latency printed: requests, failures, median and 99th percentile latency. */
+function wrkFigures(out: string) {
+  return {
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    // Anchored: "50%" also ends figures of the thread statistics above the distribution.
+    p50: /^\s+50%\s+(\S+)/m.exec(out)?.[1],
+    p99: /^\s+99%\s+(\S+)/m.exec(out)?.[1],
+  };
+}
+
+/** The server's configuration (before parsing): both the in-process server and `fedgate serve --cores`. */
+function benchConfig(port: number, dataDir: string, slapdUrl: string, spCert: string): Record<string, unknown> {
+  return {
+    server: { baseUrl: `http://127.0.0.1:${port}` },
+    dataDir,
+    directory: {
+      type: 'ldap', urls: [slapdUrl], bindDn: 'cn=admin,dc=example,dc=test', bindPassword: 'adminpw',
+      userBase: 'ou=people,dc=example,dc=test', netbiosDomain: 'EXAMPLE', poolSize: 8,
+      groups: { strategy: 'memberOf', base: 'ou=groups,dc=example,dc=test' },
+    },
+    signIn: { maxAttemptsPerIpPerMinute: 10_000_000, maxFailuresPerUser: 1_000_000, maxStartsPerIpPerMinute: 10_000_000 },
+    relyingParties: [
+      { protocol: 'wsfed', profile: 'entra', domains: ['example.test'] },
+      { protocol: 'oidc', identifier: 'bench', clientSecret: 'bench-secret-0123456789abcdef', firstParty: true, replyUrls: [OIDC_REDIRECT] },
+      { protocol: 'saml', identifier: SAML_SP.entityId, replyUrls: [SAML_SP.acs] },
+      { protocol: 'saml', identifier: SIGNED_SP.entityId, replyUrls: [SIGNED_SP.acs], signingCertificates: [spCert], requireSignedRequests: true },
+    ],
+  };
+}
 
 if (process.env.FEDGATE_BENCH_SERVER) {
   // The server process: slapd URL from the parent, the app on an ephemeral port; logs are written
@@ -44,22 +78,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const config = parseConfig({
-    server: { baseUrl: `http://127.0.0.1:${port}` },
-    dataDir: join(dir, 'data'),
-    directory: {
-      type: 'ldap', urls: [process.env.FEDGATE_BENCH_SERVER], bindDn: 'cn=admin,dc=example,dc=test', bindPassword: 'adminpw',
-      userBase: 'ou=people,dc=example,dc=test', netbiosDomain: 'EXAMPLE', poolSize: 8,
-      groups: { strategy: 'memberOf', base: 'ou=groups,dc=example,dc=test' },
-    },
-    signIn: { maxAttemptsPerIpPerMinute: 10_000_000, maxFailuresPerUser: 1_000_000, maxStartsPerIpPerMinute: 10_000_000 },
-    relyingParties: [
-      { protocol: 'wsfed', profile: 'entra', domains: ['example.test'] },
-      { protocol: 'oidc', identifier: 'bench', clientSecret: 'bench-secret-0123456789abcdef', firstParty: true, replyUrls: [OIDC_REDIRECT] },
-      { protocol: 'saml', identifier: SAML_SP.entityId, replyUrls: [SAML_SP.acs] },
-      { protocol: 'saml', identifier: SIGNED_SP.entityId, replyUrls: [SIGNED_SP.acs], signingCertificates: [process.env.FEDGATE_BENCH_SP_CERT], requireSignedRequests: true },
-    ],
-  }, 'bench', dir, {});
+  const config = parseConfig(benchConfig(port, join(dir, 'data'), process.env.FEDGATE_BENCH_SERVER, process.env.FEDGATE_BENCH_SP_CERT!), 'bench', dir, {});
   const services = await buildServices(config, createLogger('info', new Writable({ write(_c, _e, done) { done(); } })));
   server.on('request', createApp(services));
   process.send!({ port, cert: services.keys.current.certificateBase64 });
@@ -67,7 +86,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   process.on('SIGTERM', () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
 } else {
-  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false } } });
+  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, cores: { type: 'boolean', default: false } } });
   const seconds = Number(a.seconds);
   const concurrency = Number(a.concurrency);
   const { startSlapd, stopSlapd } = await import('../test/harness/servers.js');
@@ -76,10 +95,16 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   const spKey = await generateSigningCertificate('sp.bench.test', 86_400_000);
   const child: ChildProcess = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, FEDGATE_BENCH_SERVER: slapd.url, FEDGATE_BENCH_SP_CERT: spKey.certPem }, execArgv: ['--import', 'tsx', ...(process.env.FEDGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FEDGATE_BENCH_PROF}`] : [])] });
   const { port, cert: idpCert } = await new Promise<{ port: number; cert: string }>((resolve) => child.once('message', resolve));
-  const base = `http://127.0.0.1:${port}`;
+  /** Where the helpers below send requests: the in-process server, or (--cores) `fedgate serve`. */
+  let base = `http://127.0.0.1:${port}`;
   const cpuOf = (pid: number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+  /** CPU seconds of a process and its children (a cluster primary and its workers), alive ones. */
+  const treeCpuOf = (pid: number): number => {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+    return cpuOf(pid) + children.reduce((sum, child) => sum + treeCpuOf(child), 0);
   };
 
   type Jar = Map<string, string>;
@@ -180,7 +205,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   ];
 
   console.log(`fedgate bench: ${seconds} s per case, ${concurrency} clients, server pid ${child.pid}, slapd ${slapd.url}, node ${process.version}`);
-  for (const [name, op, prepare] of cases.filter(([n]) => !a.only || n.includes(a.only))) {
+  for (const [name, op, prepare] of a.cores ? [] : cases.filter(([n]) => !a.only || n.includes(a.only))) {
     const latencies: number[] = [];
     const jars = await Promise.all(Array.from({ length: concurrency }, async () => { const jar: Jar = new Map(); if (prepare) await prepare(jar); return jar; }));
     const cpu0 = cpuOf(child.pid!);
@@ -202,7 +227,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   }
   // With wrk (a C client, Debian's package) on the other core and the server pinned to its own,
   // the single-request cases measure the server alone: the per-core figures the README quotes.
-  if (a.wrk) {
+  if (a.wrk && !a.cores) {
     execFileSync('taskset', ['-a', '-cp', '0', String(child.pid)], { stdio: 'ignore' }); // every thread of it
     /** A wrk script sending each path once, in turn: a replayed AuthnRequest ID would be refused. */
     const eachOnce = async (sp: InstanceType<typeof SAML>) => {
@@ -225,17 +250,60 @@ if (process.env.FEDGATE_BENCH_SERVER) {
       const cpu0 = cpuOf(child.pid!);
       const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', ...scriptArgs, '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
       const serverCpu = cpuOf(child.pid!) - cpu0;
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-      const p50 = /50%\s+(\S+)/.exec(out)?.[1];
-      const p99 = /99%\s+(\S+)/.exec(out)?.[1];
+      const { requests, non2xx, p50, p99 } = wrkFigures(out);
       console.log(`wrk, server pinned to one core: ${name.padEnd(30)} ${(requests / seconds).toFixed(0).padStart(6)}/s, ` +
         `${(requests / serverCpu).toFixed(0).padStart(6)} per server CPU-second, p50 ${p50}, p99 ${p99}${non2xx ? `, ${non2xx} failed` : ''}`);
     }
   }
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  console.log(`server memory: rss ${rss.toFixed(0)} MiB`);
+  if (!a.cores) console.log(`server memory: rss ${rss.toFixed(0)} MiB`);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
+
+  // --cores: the same server as `fedgate serve` runs it, one worker per core against one worker.
+  if (a.cores) {
+    const { redisServer } = await import('../test/harness/redis.js');
+    const redis = await redisServer();
+    const dir = mkdtempSync(join(tmpdir(), 'fedgate-bench-cores-'));
+    const port = 21961;
+    const configFile = join(dir, 'fedgate.yaml');
+    // JSON is YAML.
+    writeFileSync(configFile, JSON.stringify({
+      ...benchConfig(port, join(dir, 'data'), slapd.url, spKey.certPem),
+      server: { baseUrl: `http://127.0.0.1:${port}`, listen: `127.0.0.1:${port}` },
+      state: { type: 'redis', url: redis.url },
+      logging: { level: 'info' }, // as the in-process server; and 'fedgate is listening' is awaited
+    }));
+    base = `http://127.0.0.1:${port}`;
+    const cores = availableParallelism();
+    const wrkCases: [string, string, string][] = [['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA]];
+    const rates = new Map<string, number[]>();
+    console.log(`fedgate bench --cores: fedgate serve over Redis, 1 worker then ${cores}, wrk ${concurrency} connections for ${seconds} s per case`);
+    for (const workers of [1, cores]) {
+      const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../test/harness/run-cli.ts'), 'serve', '--config', configFile, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      server.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      for (let waited = 0; (out.match(/"fedgate is listening"/g) ?? []).length < workers; waited += 100) {
+        if (waited > 60_000 || server.exitCode !== null) throw new Error(`fedgate serve --workers ${workers} did not start:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const [name, path, prepare] of wrkCases.filter(([n]) => !a.only || n.includes(a.only))) {
+        const jar: Jar = new Map();
+        await (await passwordSignIn(jar, prepare)).arrayBuffer();
+        const cpu0 = treeCpuOf(server.pid!);
+        const wrkOut = execFileSync('wrk', ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
+        const serverCpu = treeCpuOf(server.pid!) - cpu0;
+        const { requests, non2xx, p50, p99 } = wrkFigures(wrkOut);
+        rates.set(name, [...(rates.get(name) ?? []), requests / seconds]);
+        console.log(`${`${workers} worker${workers > 1 ? 's' : ''}:`.padEnd(11)} ${name.padEnd(30)} ${(requests / seconds).toFixed(0).padStart(6)}/s, ` +
+          `${(requests / serverCpu).toFixed(0).padStart(6)} per server CPU-second (${(serverCpu / seconds).toFixed(2)} cores busy), p50 ${p50}, p99 ${p99}${non2xx ? `, ${non2xx} failed` : ''}`);
+      }
+      server.kill('SIGTERM');
+      await exited;
+    }
+    for (const [name, [one, all]] of rates) console.log(`${name.padEnd(42)} ${cores} cores give ${(all! / one!).toFixed(2)}x one core`);
+    await redis.stop();
+  }
   await stopSlapd(slapd);
 }
