@@ -8,6 +8,7 @@ import { runEntraDomain } from './cli/entra-domain.js';
 import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
+import { loadKeyStore } from './keys/key-store.js';
 import { createLogger } from './observability/logger.js';
 import { serveClusterMetrics } from './observability/metrics-cluster.js';
 import { runPrimary } from './server/cluster-primary.js';
@@ -116,6 +117,14 @@ async function serve(configPath: string | undefined, workersFlag: string | undef
     return 2;
   }
   if (workers === 1) return serveProcess(config, log);
+  // A generated key is made here, once, before the workers start: workers that each found no key
+  // would each make their own, and sign with different keys.
+  try {
+    await loadKeyStore(config, log);
+  } catch (err) {
+    log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'fedgate could not start');
+    return 1;
+  }
   // A scrape reaches one worker, which asks the primary for every worker's figures.
   serveClusterMetrics();
   return runPrimary(workers, log);
