@@ -57,7 +57,7 @@ function benchConfig(port: number, dataDir: string, slapdUrl: string, spCert: st
       userBase: 'ou=people,dc=example,dc=test', netbiosDomain: 'EXAMPLE', poolSize: 8,
       groups: { strategy: 'memberOf', base: 'ou=groups,dc=example,dc=test' },
     },
-    signIn: { maxAttemptsPerIpPerMinute: 10_000_000, maxFailuresPerUser: 1_000_000, maxStartsPerIpPerMinute: 10_000_000 },
+    signIn: { maxAttemptsPerIpPerMinute: 10_000_000, maxFailuresPerUser: 1_000_000, unfamiliarMaxFailuresPerUser: 1_000_000, maxStartsPerIpPerMinute: 10_000_000 },
     relyingParties: [
       { protocol: 'wsfed', profile: 'entra', domains: ['example.test'] },
       { protocol: 'oidc', identifier: 'bench', clientSecret: 'bench-secret-0123456789abcdef', firstParty: true, replyUrls: [OIDC_REDIRECT] },

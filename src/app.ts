@@ -1,9 +1,11 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
-import express, { type Express } from 'express';
-import helmet from 'helmet';
+import express from 'express';
+import proxyaddr from 'proxy-addr';
 import { loginRoutes } from './authn/login-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { withFastLane, type RequestListener } from './http/fast-lane.js';
+import { defaultCsp, securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
 import { createSessionCookie } from './http/session-cookie.js';
@@ -11,7 +13,7 @@ import { healthRoutes } from './observability/health-routes.js';
 import { clusterMetricsSource } from './observability/metrics-cluster.js';
 import { metricsRoutes } from './observability/metrics-routes.js';
 import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
-import { wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
+import { WSFED_PATHS, wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { mexRoutes } from './protocols/wstrust/mex-route.js';
 import { wsTrustRoutes } from './protocols/wstrust/wstrust-routes.js';
@@ -24,11 +26,15 @@ import { idpInitiatedPage } from './protocols/saml/idp-initiated-page.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
 
+/** fedgate's HTTP surface: node:http's request listener (http.createServer(app), supertest(app)). */
+export type App = RequestListener;
+
 /**
  * createApp: the one place routers are mounted. Read top to bottom, it is the table of contents
- * of fedgate's HTTP surface.
+ * of fedgate's HTTP surface. In front of Express, the fast lane (http/fast-lane.ts) answers a
+ * signed-in person's token requests with the same handlers' work and nothing else.
  */
-export function createApp(services: Services): Express {
+export function createApp(services: Services): App {
   const { config, log } = services;
   const secure = config.server.baseUrl.startsWith('https:');
   const logoFile = config.branding.logoFile;
@@ -48,16 +54,8 @@ export function createApp(services: Services): Express {
   app.set('trust proxy', config.server.trustProxy);
   app.disable('etag'); // every page is no-store: an ETag would only cost a hash of each response
   app.use(requestLogging(log, services.metrics.observeRequest));
-  app.use(helmet({
-    contentSecurityPolicy: {
-      directives: {
-        'default-src': ["'self'"], 'script-src': ["'self'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"],
-        // Over plain http (the demo, a lab) upgrading would send the sign-in form to an https port that isn't there.
-        'upgrade-insecure-requests': secure ? [] : null,
-      },
-    },
-    strictTransportSecurity: secure,
-  }));
+  const headers = securityHeaders(secure);
+  app.use(securityHeadersMiddleware(headers));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
     config, keys: services.keys, store: services.store, pipeline: services.pipeline, sessions: services.sessions, cookie, render,
@@ -101,17 +99,26 @@ export function createApp(services: Services): Express {
     store: services.store, logout: singleLogout.handle, record: singleLogout.record,
   }));
   const wsfedIssuer = createWsfedIssuer({ keys: services.keys, defaultIssuer: federationIdentifier(config), netbiosDomain });
-  app.use(wsfedRoutes({
+  const wsfed = wsfedRoutes({
     config, pipeline: services.pipeline, cookie, render,
     issue: wsfedIssuer,
     isInternal: services.isInternal,
     signOut: singleLogout.signOut,
-  }));
+    defaultCsp: defaultCsp(headers),
+  });
+  app.use(wsfed.router);
   // WS-Trust (rich clients, Windows PRT, hybrid join): the same tokens as passive WS-Fed.
   app.use(mexRoutes(config));
   app.use(wsTrustRoutes({ config, pipeline: services.pipeline, issue: wsfedIssuer, isInternal: services.isInternal, negotiate: services.negotiate }));
 
   app.use(notFoundHandler());
   app.use(errorHandler(render));
-  return app;
+
+  // Express's own routes match /adfs/ls and /adfs/ls/ alike: so does the fast lane.
+  const fastRoutes = new Map(WSFED_PATHS.flatMap((path) => [[path, wsfed.fastSignIn], [`${path}/`, wsfed.fastSignIn]] as const));
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  return withFastLane({
+    routes: fastRoutes, headers, log, observeToken: services.metrics.observeToken,
+    clientIp: (req) => proxyaddr(req, trust),
+  }, app);
 }

@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Response } from 'express';
 
 /** Cookies are parsed here and nowhere else; every cookie we set is HttpOnly and SameSite=Lax. */
 /**
@@ -11,7 +12,7 @@ export function cookieName(name: string, secure: boolean): string {
   return secure ? `__Host-${name}` : name;
 }
 
-export function readCookie(req: Request, name: string): string | undefined {
+export function readCookie(req: Pick<IncomingMessage, 'headers'>, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   return parseCookie(header)[name];

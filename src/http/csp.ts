@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /**
  * Per-page changes to the Content-Security-Policy helmet sets on every response: helmet's policy
@@ -34,10 +34,14 @@ export function formTargets(urls: readonly string[]): string[] {
 
 /**
  * A protocol page that posts only to the reply URLs (and where they redirect, see formTargets) or
- * frames only the given logout URLs: helmet's policy with that one directive narrowed or added.
+ * frames only the given logout URLs: the default policy with that one directive narrowed or added.
  */
-export function narrowPageCsp(res: Response, directive: 'form-action' | 'frame-src', urls: readonly string[]): void {
-  const csp = String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'");
+export function narrowCsp(csp: string, directive: 'form-action' | 'frame-src', urls: readonly string[]): string {
   const sources = directive === 'form-action' ? formTargets(urls) : [...new Set(urls)];
-  res.setHeader('Content-Security-Policy', withCspSources(csp, directive, sources, 'replace'));
+  return withCspSources(csp, directive, sources, 'replace');
+}
+
+/** narrowCsp on the policy this response already carries (security-headers.ts). */
+export function narrowPageCsp(res: ServerResponse, directive: 'form-action' | 'frame-src', urls: readonly string[]): void {
+  res.setHeader('Content-Security-Policy', narrowCsp(String(res.getHeader('Content-Security-Policy') ?? "default-src 'self'"), directive, urls));
 }

@@ -1,4 +1,5 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Response } from 'express';
 import type { SsoSession } from '../session/sessions.js';
 import { clearCookie, cookieName, readCookie, setCookie } from './cookies.js';
 
@@ -7,7 +8,7 @@ import { clearCookie, cookieName, readCookie, setCookie } from './cookies.js';
  * browser-session cookie unless the person chose "keep me signed in".
  */
 export interface SessionCookie {
-  read(req: Request): string | undefined;
+  read(req: Pick<IncomingMessage, 'headers'>): string | undefined;
   set(res: Response, id: string, session: SsoSession): void;
   clear(res: Response): void;
 }

@@ -8,7 +8,10 @@ import { WSTRUST_BASE_PATH } from '../protocols/wstrust/wstrust-routes.js';
 
 export type RequestObserver = RequestFinished;
 
-type TokenProtocol = 'wsfed' | 'saml' | 'wstrust' | 'oidc';
+export type TokenProtocol = 'wsfed' | 'saml' | 'wstrust' | 'oidc';
+
+/** A token answer the fast lane wrote (fast-lane.ts): Express's request hooks never see it. */
+export type TokenObserver = (protocol: TokenProtocol, status: number, seconds: number) => void;
 
 /** A protocol parameter from the query or the form body (SOAP bodies are Buffers and carry none). */
 function param(req: Request, query: URLSearchParams, name: string): unknown {
@@ -44,14 +47,18 @@ function tokenProtocol(req: Request, oidcToken: string): TokenProtocol | undefin
  * the sign-in form, 4xx/5xx refusals; the whole request is timed, so the directory and the state
  * store are in it.
  */
-export function tokenRequestObserver(config: Config, registers: Registry[]): RequestObserver {
+export function tokenRequestObserver(config: Config, registers: Registry[]): { observeRequest: RequestObserver; observeToken: TokenObserver } {
   const oidcToken = `${new URL(oidcIssuer(config)).pathname.toLowerCase().replace(/\/+$/, '')}/token`;
   const histogram = new Histogram({
     name: 'fedgate_token_request_duration_seconds', help: 'Token endpoint response times by protocol (wsfed, saml, wstrust, oidc) and status class.',
     labelNames: ['protocol', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
   });
-  return (req, status, seconds) => {
-    const protocol = tokenProtocol(req, oidcToken);
-    if (protocol) histogram.observe({ protocol, status: `${Math.floor(status / 100)}xx` }, seconds);
+  const observeToken: TokenObserver = (protocol, status, seconds) => histogram.observe({ protocol, status: `${Math.floor(status / 100)}xx` }, seconds);
+  return {
+    observeRequest: (req, status, seconds) => {
+      const protocol = tokenProtocol(req, oidcToken);
+      if (protocol) observeToken(protocol, status, seconds);
+    },
+    observeToken,
   };
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { daysUntilExpiry, type KeyStore } from '../keys/key-store.js';
 import type { AuditListener } from './audit.js';
 import { signInCounter, type ApplicationProtocol } from './metrics-signins.js';
-import { tokenRequestObserver, type RequestObserver } from './metrics-http.js';
+import { tokenRequestObserver, type RequestObserver, type TokenObserver } from './metrics-http.js';
 
 /**
  * Prometheus metrics. One registry per app (never prom-client's global one): tests build many
@@ -17,6 +17,7 @@ export interface Metrics {
   readonly auditListener: AuditListener;
   /** For requestLogging: token endpoints' response times by protocol. */
   readonly observeRequest: RequestObserver;
+  readonly observeToken: TokenObserver;
   readonly directoryDuration: Histogram<'server' | 'operation'>;
   readonly directoryErrors: Counter<'server' | 'operation'>;
   readonly storeDuration: Histogram<'operation'>;
@@ -49,10 +50,12 @@ export function createMetrics(config: Config, keys: KeyStore, options: MetricsOp
     },
   });
   let processMetrics = false;
+  const tokens = tokenRequestObserver(config, registers);
   return {
     registry,
     auditListener: signInCounter(config, registers, options.applicationProtocol),
-    observeRequest: tokenRequestObserver(config, registers),
+    observeRequest: tokens.observeRequest,
+    observeToken: tokens.observeToken,
     directoryDuration: new Histogram({
       name: 'fedgate_directory_request_duration_seconds', help: 'Directory operations per server (LDAP: each attempt on each server).',
       labelNames: ['server', 'operation'], buckets: BACKEND_BUCKETS, registers,

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import type { Express } from 'express';
+import type { App } from '../../src/app.js';
 
 /**
  * Debian's chromium driven by playwright-core (never a downloaded browser: nothing is fetched
@@ -22,7 +22,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Serves the app on a real loopback port, as the browser needs. */
-export async function listen(app: Express): Promise<{ server: Server; baseUrl: string }> {
+export async function listen(app: App): Promise<{ server: Server; baseUrl: string }> {
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
+import type { App } from '../../src/app.js';
 import { createApp } from '../../src/app.js';
 import { DEMO_USERS, DEMO_USERS_FILE } from '../../src/cli/embedded-demo.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -17,7 +17,7 @@ import { buildServices, type Services } from '../../src/services.js';
  * tests can assert audit events and that no secret is ever logged.
  */
 export interface TestApp {
-  readonly app: Express;
+  readonly app: App;
   readonly services: Services;
   readonly config: Config;
   /** Every log line written so far, parsed. */

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { Express } from 'express';
+import type { App } from '../../src/app.js';
 import { expect } from 'vitest';
 
 /**
@@ -37,7 +37,7 @@ export async function openLoginForm(agent: Agent, start = '/signin') {
   return { pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), form };
 }
 
-export async function signIn(app: Express, login: string, password: string, agent: Agent = request.agent(app)) {
+export async function signIn(app: App, login: string, password: string, agent: Agent = request.agent(app)) {
   const { pending, csrf } = await openLoginForm(agent);
   const res = await agent.post('/login').type('form').send({ pending, csrf, UserName: login, Password: password });
   return { agent, res, pending };

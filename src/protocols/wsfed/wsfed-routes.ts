@@ -3,10 +3,12 @@ import type { Config, WsfedRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import type { NetworkTest } from '../../http/client-network.js';
-import { narrowPageCsp } from '../../http/csp.js';
+import { narrowCsp, narrowPageCsp } from '../../http/csp.js';
+import type { FastHandler } from '../../http/fast-lane.js';
 import { formParam, queryParam } from '../../http/params.js';
 import { requestContext } from '../../http/request-context.js';
-import type { RenderPage } from '../../http/render.js';
+import { writeHtml, type RenderPage } from '../../http/render.js';
+import type { Logger } from '../../observability/logger.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { IssueSignInResponse } from './issue-token.js';
 import type { SignOut } from '../saml/single-logout.js';
@@ -25,6 +27,8 @@ export interface WsfedRouteDeps {
   readonly isInternal: NetworkTest;
   /** Ends the session and tells the session's other applications (single-logout.ts). */
   readonly signOut: SignOut;
+  /** The default Content-Security-Policy (security-headers.ts), for the fast lane's pages. */
+  readonly defaultCsp: string;
 }
 
 export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
@@ -36,30 +40,63 @@ function param(req: Request, name: string): string | undefined {
   return queryParam(req, name) ?? (req.method === 'POST' ? formParam(req, name) : undefined);
 }
 
+type SignInParams = WsfedParams & { 'client-request-id'?: string };
+
 /** The parameters that make a request WS-Federation; a GET of the endpoint with none of them signs out (§1.7). */
 const WSFED_PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wresult', 'wfresh', 'wauth', 'SAMLRequest', 'SAMLResponse'];
 
-export function wsfedRoutes(deps: WsfedRouteDeps): Router {
+/** The passive endpoint's Express routes, and its fast lane (fast-lane.ts): one GET, a session, a token. */
+export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn: FastHandler } {
   const router = Router();
   const relyingParties = deps.config.relyingParties.filter((rp): rp is WsfedRelyingPartyConfig => rp.protocol === 'wsfed');
   const byRealm = new Map(relyingParties.map((rp) => [rp.identifier, rp]));
 
-  const respond = (req: Request, res: Response, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0]) => {
-    const ctx = requestContext(req);
+  /** The auto-post page with a signed token: how both lanes answer a sign-in. */
+  const tokenPage = (log: Logger, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0],
+    ctx: { clientIp: string; requestId: string; acceptLanguage: string | undefined; clientRequestId: string | undefined }) => {
     const response = deps.issue(principal, rp, state, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
-    req.log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action, clientRequestId: param(req, 'client-request-id') }, 'wsfed: token issued');
-    narrowPageCsp(res, 'form-action', [response.action]);
-    deps.render(req, res, 'autopost', { action: response.action, fields: Object.entries(response.fields) });
+    log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action, clientRequestId: ctx.clientRequestId }, 'wsfed: token issued');
+    const html = deps.render.html('autopost', { action: response.action, fields: Object.entries(response.fields) }, ctx.acceptLanguage, ctx.requestId);
+    return { html, action: response.action };
+  };
+
+  const respond = (req: Request, res: Response, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0]) => {
+    const page = tokenPage(req.log, rp, state, principal, { ...requestContext(req), acceptLanguage: req.headers['accept-language'], clientRequestId: param(req, 'client-request-id') });
+    narrowPageCsp(res, 'form-action', [page.action]);
+    writeHtml(res, 200, page.html);
   };
 
   const signIn = async (req: Request, res: Response) => {
-    const params = Object.fromEntries(PARAMS.map((p) => [p, param(req, p)])) as WsfedParams & { 'client-request-id'?: string };
+    const params = Object.fromEntries(PARAMS.map((p) => [p, param(req, p)])) as SignInParams;
     const parsed = parseSignIn(params, relyingParties);
     req.log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
     const result = await deps.pipeline.start({ ...parsed.request, resumePath: RESUME_PATH }, deps.cookie.read(req), requestContext(req));
     if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
     else if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
     else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
+  };
+
+  // Reply URLs are registered, so there are few of these policies: each is worked out once.
+  const cspByAction = new Map<string, string>();
+  const fastSignIn: FastHandler = async ({ req, query, id, clientIp, log }) => {
+    if (query.wa !== 'wsignin1.0' || query.SAMLRequest !== undefined || query.SAMLResponse !== undefined) return undefined;
+    const sessionId = deps.cookie.read(req);
+    if (sessionId === undefined) return undefined;
+    const params = Object.fromEntries(PARAMS.map((p) => [p, query[p]])) as SignInParams;
+    let parsed;
+    try {
+      parsed = parseSignIn(params, relyingParties);
+    } catch {
+      return undefined; // Express answers it with the error page
+    }
+    log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
+    // Passive: a session that does not do parks nothing here; Express then sends the person to the form.
+    const result = await deps.pipeline.start({ ...parsed.request, passive: true, resumePath: RESUME_PATH }, sessionId, { clientIp, requestId: id });
+    if (result.kind !== 'signed-in') return undefined;
+    const page = tokenPage(log, parsed.rp, parsed.state, result.principal, { clientIp, requestId: id, acceptLanguage: req.headers['accept-language'], clientRequestId: params['client-request-id'] });
+    let csp = cspByAction.get(page.action);
+    if (csp === undefined) cspByAction.set(page.action, (csp = narrowCsp(deps.defaultCsp, 'form-action', [page.action])));
+    return { html: page.html, csp, protocol: 'wsfed' };
   };
 
   const signOut = async (req: Request, res: Response) => {
@@ -94,5 +131,5 @@ export function wsfedRoutes(deps: WsfedRouteDeps): Router {
     router.get(path, dispatch);
     router.post(path, dispatch);
   }
-  return router;
+  return { router, fastSignIn };
 }

@@ -4,7 +4,7 @@
  * takes the IdP's certificate and URLs as settings and reads no metadata, so this does what an SP
  * does with the document — XPath selections by namespace, as samlify and Shibboleth make them.
  */
-import type { Express } from 'express';
+import type { App } from '../../../src/app.js';
 import request from 'supertest';
 import { DOMParser, xpath, type DomNode } from '../../harness/independent-xml.js';
 
@@ -63,7 +63,7 @@ export function readIdpMetadata(xml: string): IdpAsSeenBySp {
 }
 
 /** GET a metadata document from the app, its body as the exact bytes served. */
-export async function fetchMetadataDocument(app: Express, path: string) {
+export async function fetchMetadataDocument(app: App, path: string) {
   const res = await request(app).get(path).buffer(true).parse((r, done) => {
     let body = '';
     r.on('data', (c: Buffer) => { body += c.toString(); });

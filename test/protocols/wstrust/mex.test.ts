@@ -9,6 +9,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { wsTrustReferences } from '../../../src/protocols/wstrust/mex-endpoints.js';
 import { mexRoutes } from '../../../src/protocols/wstrust/mex-route.js';
 import { startTestApp } from '../../harness/app.js';
+import type { App } from '../../../src/app.js';
 import { parseXml } from '../../xml/signature-oracles.js';
 import { ACTION_13, ACTION_2005, readMexAsMsal } from './msal-mex.js';
 
@@ -36,7 +37,7 @@ function mexApp(raw: Record<string, unknown>) {
   return express().use(mexRoutes(mexConfig(raw)));
 }
 
-async function getMex(app: express.Express) {
+async function getMex(app: App) {
   const res = await request(app).get(MEX).buffer(true).parse((r, done) => {
     let body = '';
     r.on('data', (c: Buffer) => { body += c.toString(); });
@@ -150,7 +151,7 @@ describe('MEX over SOAP (POST, as WCF\'s metadata exchange asks)', () => {
   const SOAP = 'http://www.w3.org/2003/05/soap-envelope';
   const MEX_NS = 'http://schemas.xmlsoap.org/ws/2004/09/mex';
 
-  async function post(app: express.Express, body: string) {
+  async function post(app: App, body: string) {
     const res = await request(app).post(MEX).set('Content-Type', 'application/soap+xml; charset=utf-8').send(body);
     return { status: res.status, type: String(res.headers['content-type']), text: res.text };
   }

@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { withFastLane, type FastHandler } from '../../src/http/fast-lane.js';
+import { securityHeaders } from '../../src/http/security-headers.js';
+import { startTestApp } from '../harness/app.js';
+import { validateLoginSrfPost } from '../entra/login-srf.js';
+import { readAutopost } from '../protocols/wsfed/autopost.js';
+import { location, signIn } from './sign-in-flow.js';
+
+/**
+ * The fast lane answers a signed-in person's token GETs before Express and hands everything else
+ * to Express. What it answers must be what Express would have answered; what it declines must
+ * reach Express untouched.
+ */
+describe('fast lane dispatch', () => {
+  const headers = securityHeaders(false);
+  function lane(handler: FastHandler) {
+    const fallbacks: string[] = [];
+    const observed: string[] = [];
+    const listener = withFastLane({
+      routes: new Map([['/fast', handler]]), headers, log: pino({ level: 'silent' }), clientIp: (req) => req.socket.remoteAddress ?? '',
+      observeToken: (protocol, status) => observed.push(`${protocol} ${status}`),
+    }, (req: IncomingMessage, res: ServerResponse) => { fallbacks.push(`${req.method} ${req.url}`); res.end('express'); });
+    return { server: createServer(listener), fallbacks, observed };
+  }
+  const answering: FastHandler = async ({ query, id }) =>
+    (query.answer === 'yes' ? { html: `<p>${id}</p>`, csp: "default-src 'none'", protocol: 'wsfed' } : undefined);
+
+  it('answers what the handler answers, with the security headers, a request id and no-store', async () => {
+    const { server, fallbacks, observed } = lane(answering);
+    const res = await request(server).get('/fast?answer=yes');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(`<p>${res.headers['x-request-id']}</p>`);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    for (const [name, value] of headers.filter(([n]) => n !== 'Content-Security-Policy')) expect(res.headers[name.toLowerCase()]).toBe(value);
+    expect(fallbacks).toEqual([]);
+    expect(observed).toEqual(['wsfed 200']);
+  });
+
+  it('hands to Express what it declines, what is not a GET of its paths, repeated or oversized parameters, and errors', async () => {
+    const failing: FastHandler = async () => { throw new Error('state store down'); };
+    const { server, fallbacks } = lane(answering);
+    for (const path of ['/fast?answer=no', '/fast', '/fast?answer=yes&answer=yes', `/fast?answer=yes&x=${'a'.repeat(8193)}`, '/other?answer=yes', '/FAST?answer=yes']) {
+      expect((await request(server).get(path)).text).toBe('express');
+    }
+    expect((await request(server).post('/fast?answer=yes')).text).toBe('express');
+    expect(fallbacks).toHaveLength(7);
+    const broken = lane(failing);
+    expect((await request(broken.server).get('/fast?answer=yes')).text).toBe('express');
+    expect(broken.fallbacks).toEqual(['GET /fast?answer=yes']);
+  });
+});
+
+describe('fast lane in the app: WS-Fed single sign-on', () => {
+  const ENTRA = { wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wctx: 'estsredirect=2&estsrequest=rQQIARAAhZE9', username: 'alice@demo.fedgate.test' };
+  const query = (extra: Record<string, string> = {}) => new URLSearchParams({ ...ENTRA, ...extra }).toString();
+
+  async function signedIn() {
+    const t = await startTestApp({ relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: ['demo.fedgate.test'] }] });
+    const { agent } = await signIn(t.app, 'alice@demo.fedgate.test', 'Demo-alice-1');
+    return { t, agent };
+  }
+
+  it('answers a signed-in GET exactly as Express answers the same request POSTed: headers, page, token', async () => {
+    const { t, agent } = await signedIn();
+    const fast = await agent.get(`/adfs/ls/?${query()}`);
+    const slow = await agent.post('/adfs/ls/').type('form').send(ENTRA);
+    expect(fast.status).toBe(200);
+    expect(slow.status).toBe(200);
+    const comparable = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([n]) => !['date', 'x-request-id', 'content-length', 'connection', 'keep-alive'].includes(n)));
+    expect(comparable(fast.headers)).toEqual(comparable(slow.headers));
+    expect(fast.headers['content-security-policy']).toContain('form-action https://login.microsoftonline.com/login.srf https:');
+    const fastForm = readAutopost(fast.text);
+    const slowForm = readAutopost(slow.text);
+    expect(fast.text.replace(/value="[^"]*"/g, '')).toBe(slow.text.replace(/value="[^"]*"/g, ''));
+    expect(fastForm.action).toBe(slowForm.action);
+    expect(fastForm.fields.wctx).toBe(ENTRA.wctx);
+    const tenant = {
+      domains: [{ name: 'demo.fedgate.test', issuerUri: 'http://demo.fedgate.test/adfs/services/trust/', signingCertificate: t.services.keys.current.certificateBase64 }],
+      users: [{ upn: 'alice@demo.fedgate.test', immutableId: '1MOyofbliUeavN7wEjRWeA==' }],
+    };
+    const verdict = validateLoginSrfPost(fastForm.fields, tenant, { wctx: ENTRA.wctx, sentAt: new Date() });
+    expect(verdict.errors).toEqual([]);
+    // Its log lines and audit event carry the request id it answered with.
+    const id = fast.headers['x-request-id'];
+    // The GET was the fast lane's: Express logs each request it completes (at debug, as the test app logs).
+    const completed = (requestId: string | undefined) => t.logs().some((l) => l.msg === 'request completed' && (l.req as { id?: string } | undefined)?.id === requestId);
+    expect(completed(slow.headers['x-request-id'])).toBe(true);
+    expect(completed(id)).toBe(false);
+    expect(t.logs().some((l) => l.msg === 'wsfed: token issued' && (l.req as { id?: string } | undefined)?.id === id)).toBe(true);
+    expect(t.audits('sso.reused').some((e) => e.requestId === id)).toBe(true);
+    // And the token histogram counts it.
+    expect(await t.services.metrics.registry.getSingleMetricAsString('fedgate_token_request_duration_seconds')).toMatch(/_count\{protocol="wsfed",status="2xx"\} 2/);
+  });
+
+  it('leaves to Express what the session does not answer: fresh sign-in, another user, no session, bad requests', async () => {
+    const { agent, t } = await signedIn();
+    expect(location(await agent.get(`/adfs/ls/?${query({ wfresh: '0' })}`))).toMatch(/^\/login\?pending=/);
+    expect(location(await agent.get(`/adfs/ls/?${query({ username: 'bob@demo.fedgate.test' })}`))).toMatch(/^\/login\?pending=/);
+    expect(location(await request(t.app).get(`/adfs/ls/?${query()}`))).toMatch(/^\/login\?pending=/);
+    const repeated = await agent.get(`/adfs/ls/?${query()}&wtrealm=urn:federation:MicrosoftOnline`);
+    expect(repeated.status).toBe(400);
+    expect(repeated.text).not.toContain('wresult');
+    const unknown = await agent.get(`/adfs/ls/?${query({ wtrealm: 'urn:unknown' })}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain('not known');
+    const unregistered = await agent.get(`/adfs/ls/?${query({ wreply: 'https://evil.test/' })}`);
+    expect(unregistered.status).toBe(400);
+    expect(unregistered.text).not.toContain('wresult');
+  });
+});
