@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Request, Response } from 'express';
 import { pickMessages, type Messages } from '../i18n/messages.js';
+import { createAutopostPage, type AutopostPage } from './autopost-page.js';
 
 /** views/ sits beside src/ and dist/ alike. */
 export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
@@ -18,7 +19,7 @@ export interface PageChrome {
 export type PageHtml = (template: string, data: Record<string, unknown>, acceptLanguage: string | undefined, requestId: string) => string;
 
 export type RenderPage = ((req: Request, res: Response, template: string, data?: Record<string, unknown>, status?: number) => void)
-  & { readonly html: PageHtml };
+  & { readonly html: PageHtml; readonly autopost: AutopostPage };
 
 /** Writes a page: never cached (every page is about one person's sign-in). */
 export function writeHtml(res: ServerResponse, status: number, html: string): void {
@@ -41,5 +42,5 @@ export function createRenderer(chrome: PageChrome, options: { cache: boolean }):
   };
   const render = (req: Request, res: Response, template: string, data: Record<string, unknown> = {}, status = 200) =>
     writeHtml(res, status, html(template, data, req.headers['accept-language'], String(req.id)));
-  return Object.assign(render, { html });
+  return Object.assign(render, { html, autopost: createAutopostPage(html) });
 }

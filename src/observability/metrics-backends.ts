@@ -11,30 +11,41 @@ type Done = (operation: string, seconds: number, failed: boolean) => void;
  * timed) without a change here, and a class instance keeps its prototype's methods.
  */
 function timeMethods<T extends object>(target: T, operationOf: (property: string) => string | undefined, done: Done): T {
+  // One wrapper per method, made on first use: the store is called several times per token.
+  const wrappers = new Map<string, unknown>();
   return new Proxy(target, {
     get(object, property, receiver) {
       const value: unknown = Reflect.get(object, property, receiver);
       const operation = typeof property === 'string' ? operationOf(property) : undefined;
       if (typeof value !== 'function' || operation === undefined) return value;
-      return async (...args: unknown[]) => {
-        const started = performance.now();
-        let failed = true;
-        try {
-          const result: unknown = await value.apply(object, args);
-          failed = false;
-          return result;
-        } finally {
-          done(operation, (performance.now() - started) / 1000, failed);
-        }
-      };
+      let wrapper = wrappers.get(operation);
+      if (wrapper === undefined) {
+        wrapper = async (...args: unknown[]) => {
+          const started = performance.now();
+          let failed = true;
+          try {
+            const result: unknown = await (Reflect.get(object, property, receiver) as (...a: unknown[]) => unknown).apply(object, args);
+            failed = false;
+            return result;
+          } finally {
+            done(operation, (performance.now() - started) / 1000, failed);
+          }
+        };
+        wrappers.set(operation, wrapper);
+      }
+      return wrapper;
     },
   });
 }
 
 /** The state store, each operation (but close) timed. */
 export function instrumentStore(store: StateStore, metrics: Metrics): StateStore {
+  // Label sets resolved once per operation: prom-client hashes the labels on every observe otherwise.
+  const durations = new Map<string, { observe(seconds: number): void }>();
   return timeMethods(store, (property) => (property === 'close' ? undefined : property), (operation, seconds, failed) => {
-    metrics.storeDuration.observe({ operation }, seconds);
+    let duration = durations.get(operation);
+    if (!duration) durations.set(operation, (duration = metrics.storeDuration.labels({ operation })));
+    duration.observe(seconds);
     if (failed) metrics.storeErrors.inc({ operation });
   });
 }

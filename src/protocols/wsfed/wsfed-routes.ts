@@ -56,7 +56,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     ctx: { clientIp: string; requestId: string; acceptLanguage: string | undefined; clientRequestId: string | undefined }) => {
     const response = deps.issue(principal, rp, state, { insideCorporateNetwork: deps.isInternal(ctx.clientIp) });
     log.info({ realm: rp.identifier, assertionId: response.assertionId, replyUrl: response.action, clientRequestId: ctx.clientRequestId }, 'wsfed: token issued');
-    const html = deps.render.html('autopost', { action: response.action, fields: Object.entries(response.fields) }, ctx.acceptLanguage, ctx.requestId);
+    const html = deps.render.autopost(response.action, Object.entries(response.fields), ctx.acceptLanguage, ctx.requestId);
     return { html, action: response.action };
   };
 
