@@ -4,8 +4,8 @@ import express from 'express';
 import proxyaddr from 'proxy-addr';
 import { loginRoutes } from './authn/login-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { withFastLane, type RequestListener } from './http/fast-lane.js';
-import { defaultCsp, securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
+import { withFastLane, type FastHandler, type RequestListener } from './http/fast-lane.js';
+import { securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
 import { createSessionCookie } from './http/session-cookie.js';
@@ -21,7 +21,7 @@ import { federationIdentifier } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { createSamlIssuer } from './protocols/saml/issue-response.js';
 import { createSingleLogout } from './protocols/saml/single-logout.js';
-import { samlSsoRoutes } from './protocols/saml/sso-routes.js';
+import { SAML_SSO_PATH, samlSsoRoutes } from './protocols/saml/sso-routes.js';
 import { idpInitiatedPage } from './protocols/saml/idp-initiated-page.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
@@ -94,17 +94,17 @@ export function createApp(services: Services): App {
   app.use(singleLogout.router);
   if (config.saml.idpInitiatedSignOnPage) app.use(idpInitiatedPage({ render, serviceProviders: services.serviceProviders }));
   // Before WS-Fed: /adfs/ls/ carries SAML messages too, and this router passes on what is not SAML.
-  app.use(samlSsoRoutes({
+  const saml = samlSsoRoutes({
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, issuer: samlIssuer,
     store: services.store, logout: singleLogout.handle, record: singleLogout.record,
-  }));
+  });
+  app.use(saml.router);
   const wsfedIssuer = createWsfedIssuer({ keys: services.keys, defaultIssuer: federationIdentifier(config), netbiosDomain });
   const wsfed = wsfedRoutes({
     config, pipeline: services.pipeline, cookie, render,
     issue: wsfedIssuer,
     isInternal: services.isInternal,
     signOut: singleLogout.signOut,
-    defaultCsp: defaultCsp(headers),
   });
   app.use(wsfed.router);
   // WS-Trust (rich clients, Windows PRT, hybrid join): the same tokens as passive WS-Fed.
@@ -114,8 +114,13 @@ export function createApp(services: Services): App {
   app.use(notFoundHandler());
   app.use(errorHandler(render));
 
-  // Express's own routes match /adfs/ls and /adfs/ls/ alike: so does the fast lane.
-  const fastRoutes = new Map(WSFED_PATHS.flatMap((path) => [[path, wsfed.fastSignIn], [`${path}/`, wsfed.fastSignIn]] as const));
+  // Express's own routes match /adfs/ls and /adfs/ls/ alike: so does the fast lane. AD FS's path
+  // carries both protocols: a SAML message makes it SAML's, as in Express.
+  const adfs: FastHandler = (r) => (r.query.SAMLRequest !== undefined || r.query.SAMLResponse !== undefined ? saml.fastSignOn(r) : wsfed.fastSignIn(r));
+  const fastRoutes = new Map<string, FastHandler>([
+    ...WSFED_PATHS.flatMap((path) => [path, `${path}/`].map((p) => [p, path === '/adfs/ls' ? adfs : wsfed.fastSignIn] as const)),
+    [SAML_SSO_PATH, saml.fastSignOn], [`${SAML_SSO_PATH}/`, saml.fastSignOn],
+  ]);
   const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
   return withFastLane({
     routes: fastRoutes, headers, log, observeToken: services.metrics.observeToken,

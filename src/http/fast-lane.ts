@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from '../observability/logger.js';
-import type { HeaderList } from './security-headers.js';
+import { narrowCsp } from './csp.js';
+import { CSP_HEADER, defaultCsp, type HeaderList } from './security-headers.js';
 
 /**
  * The fast lane: the answers a signed-in person asks for most (a WS-Fed token or a SAML Response
@@ -31,9 +32,9 @@ export interface FastRequest {
 }
 
 export interface FastAnswer {
-  /** The page, and its Content-Security-Policy (the default one narrowed, csp.ts). */
   readonly html: string;
-  readonly csp: string;
+  /** The registered URL the page's form posts to: its CSP lets the form go there (csp.ts). */
+  readonly formAction: string;
   /** For the token latency histogram. */
   readonly protocol: 'wsfed' | 'saml';
 }
@@ -67,7 +68,18 @@ function strictQuery(search: string): Record<string, string> | undefined {
 
 export function withFastLane(options: FastLaneOptions, fallback: RequestListener): RequestListener {
   const { routes, headers, log } = options;
-  const fixed = headers.filter(([name]) => name !== 'Content-Security-Policy').flat();
+  const fixed = headers.filter(([name]) => name !== CSP_HEADER).flat();
+  const csp = defaultCsp(headers);
+  // Form targets are registered URLs, so there are few policies: each is worked out once (bounded all the same).
+  const policies = new Map<string, string>();
+  const policyFor = (formAction: string) => {
+    let policy = policies.get(formAction);
+    if (policy === undefined) {
+      if (policies.size >= 1024) policies.clear();
+      policies.set(formAction, (policy = narrowCsp(csp, 'form-action', [formAction])));
+    }
+    return policy;
+  };
 
   const answer = async (req: IncomingMessage, res: ServerResponse, handler: FastHandler, path: string, search: string) => {
     const started = process.hrtime.bigint();
@@ -81,7 +93,7 @@ export function withFastLane(options: FastLaneOptions, fallback: RequestListener
     };
     const page = await handler(request);
     if (!page) return false;
-    res.writeHead(200, [...fixed, 'Content-Security-Policy', page.csp, 'X-Request-Id', id,
+    res.writeHead(200, [...fixed, CSP_HEADER, policyFor(page.formAction), 'X-Request-Id', id,
       'Content-Type', 'text/html; charset=utf-8', 'Cache-Control', 'no-store', 'Content-Length', String(Buffer.byteLength(page.html))]);
     // A string, not a Buffer: node:http then sends the head and the page in one write.
     res.end(page.html);

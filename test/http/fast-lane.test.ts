@@ -8,6 +8,7 @@ import { startTestApp } from '../harness/app.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 import { location, signIn } from './sign-in-flow.js';
+import { ALICE, authorizeRedirect, expectAccepted, expectNothingSecretLogged, messageId, pathOf, samlSignIn, samlSp, SP_CERT, spClient, unsignedSpClient } from '../protocols/saml/sp-client.js';
 
 /**
  * The fast lane answers a signed-in person's token GETs before Express and hands everything else
@@ -26,14 +27,14 @@ describe('fast lane dispatch', () => {
     return { server: createServer(listener), fallbacks, observed };
   }
   const answering: FastHandler = async ({ query, id }) =>
-    (query.answer === 'yes' ? { html: `<p>${id}</p>`, csp: "default-src 'none'", protocol: 'wsfed' } : undefined);
+    (query.answer === 'yes' ? { html: `<p>${id}</p>`, formAction: 'https://app.test/post', protocol: 'wsfed' } : undefined);
 
   it('answers what the handler answers, with the security headers, a request id and no-store', async () => {
     const { server, fallbacks, observed } = lane(answering);
     const res = await request(server).get('/fast?answer=yes');
     expect(res.status).toBe(200);
     expect(res.text).toBe(`<p>${res.headers['x-request-id']}</p>`);
-    expect(res.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(res.headers['content-security-policy']).toContain('form-action https://app.test/post https:;');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     for (const [name, value] of headers.filter(([n]) => n !== 'Content-Security-Policy')) expect(res.headers[name.toLowerCase()]).toBe(value);
@@ -111,5 +112,55 @@ describe('fast lane in the app: WS-Fed single sign-on', () => {
     const unregistered = await agent.get(`/adfs/ls/?${query({ wreply: 'https://evil.test/' })}`);
     expect(unregistered.status).toBe(400);
     expect(unregistered.text).not.toContain('wresult');
+  });
+});
+
+describe('fast lane in the app: SAML single sign-on', () => {
+  const OPEN = samlSp('sp-open');
+  const SIGNED = samlSp('sp-signed', { signingCertificates: [SP_CERT], requireSignedRequests: true });
+  const answeredByExpress = (t: Awaited<ReturnType<typeof startTestApp>>, id: string | undefined) =>
+    t.logs().some((l) => l.msg === 'request completed' && (l.req as { id?: string } | undefined)?.id === id);
+
+  it('answers a signed-in person\'s Redirect AuthnRequest, signed or not, at /saml/sso and /adfs/ls/, once', async () => {
+    const t = await startTestApp({ relyingParties: [OPEN.config, SIGNED.config] });
+    const { agent } = await signIn(t.app, ALICE.login, ALICE.password);
+    for (const [definition, client] of [[OPEN, unsignedSpClient], [SIGNED, spClient]] as const) {
+      for (const entry of ['/saml/sso', '/adfs/ls/']) {
+        const sp = client(t, definition, { entryPoint: `${t.config.server.baseUrl}${entry}` });
+        const url = await authorizeRedirect(sp, `relay-${entry.length}`);
+        const res = await agent.get(pathOf(url));
+        expect(res.status, res.text).toBe(200);
+        expect(answeredByExpress(t, res.headers['x-request-id'])).toBe(false);
+        expect(res.headers['content-security-policy']).toContain(`form-action ${definition.acs} https:`);
+        const form = readAutopost(res.text);
+        expect(form.action).toBe(definition.acs);
+        expect(form.fields.RelayState).toBe(`relay-${entry.length}`);
+        expect((await expectAccepted(t, sp, form)).inResponseTo).toBe(messageId(url));
+        // The same request again is a replay: Express refuses it, no Response.
+        const replayed = await agent.get(pathOf(url));
+        expect(replayed.status).toBe(400);
+        expect(t.logs().some((l) => l.detail === `replayed AuthnRequest ${messageId(url)} from ${definition.entityId}` && (l.req as { id?: string }).id === replayed.headers['x-request-id'])).toBe(true);
+        expect(replayed.text).not.toContain('SAMLResponse');
+      }
+    }
+    expect(t.audits('sso.reused').length).toBeGreaterThanOrEqual(4);
+    expectNothingSecretLogged(t);
+  });
+
+  it('leaves to Express what the session does not answer, having used up nothing: the request is answered after the sign-in form', async () => {
+    const t = await startTestApp({ relyingParties: [OPEN.config, SIGNED.config] });
+    const sp = unsignedSpClient(t, OPEN);
+    const url = await authorizeRedirect(sp, 'first visit');
+    const { form, loginShown } = await samlSignIn(request.agent(t.app), url);
+    expect(loginShown).toBe(true);
+    expect((await expectAccepted(t, sp, form)).inResponseTo).toBe(messageId(url));
+    // ForceAuthn, with a session: the form again, through Express.
+    const { agent } = await signIn(t.app, ALICE.login, ALICE.password);
+    const forced = await agent.get(pathOf(await authorizeRedirect(unsignedSpClient(t, OPEN, { forceAuthn: true }))));
+    expect(location(forced)).toMatch(/^\/login\?pending=/);
+    // An unsigned request to an SP that requires signatures: Express's error page.
+    const unsigned = await agent.get(pathOf(await authorizeRedirect(unsignedSpClient(t, SIGNED))));
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.text).not.toContain('SAMLResponse');
   });
 });

@@ -49,11 +49,26 @@ export const MAX_RELAY_STATE = 1024;
 const MAX_INFLATED_BYTES = 64 * 1024;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Decodes and parses the message of a Redirect (GET) or POST request; the caller checks it carries one. */
-export function readSamlMessage(req: Request, parameter: SamlMessageName): InboundSamlMessage {
+/** Where a message arrived: the binding's fields (query or form) and, for Redirect, the raw query its signature covers. */
+export interface SamlBindingInput {
+  readonly binding: 'redirect' | 'post';
+  readonly fields: Readonly<Record<string, unknown>> | undefined;
+  readonly rawQuery: string;
+}
+
+/** An Express request as a binding input. */
+export function bindingInput(req: Request): SamlBindingInput {
   const rawQuery = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
   const binding = req.method === 'POST' ? 'post' : 'redirect';
-  const fields = (binding === 'post' ? req.body : req.query) as Record<string, unknown> | undefined;
+  return { binding, rawQuery, fields: (binding === 'post' ? req.body : req.query) as Record<string, unknown> | undefined };
+}
+
+/** Decodes and parses the message of a Redirect (GET) or POST request; the caller checks it carries one. */
+export function readSamlMessage(req: Request, parameter: SamlMessageName): InboundSamlMessage {
+  return decodeSamlMessage(bindingInput(req), parameter);
+}
+
+export function decodeSamlMessage({ binding, fields, rawQuery }: SamlBindingInput, parameter: SamlMessageName): InboundSamlMessage {
   const encoded = single(fields?.[parameter], parameter);
   const relayState = fields?.RelayState === undefined ? undefined : single(fields.RelayState, 'RelayState');
   if (encoded === undefined) throw badRequest(`no ${parameter}`);

@@ -5,13 +5,15 @@ import type { Config } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
 import { narrowPageCsp } from '../../http/csp.js';
+import type { FastHandler } from '../../http/fast-lane.js';
 import { queryParam } from '../../http/params.js';
-import type { RenderPage } from '../../http/render.js';
+import { writeHtml, type RenderPage } from '../../http/render.js';
+import type { Logger } from '../../observability/logger.js';
 import { requestContext } from '../../http/request-context.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { StateStore } from '../../state/state-store.js';
 import { CLOCK_SKEW_MS, MAX_REQUEST_AGE_MS, readAuthnRequest, type SamlSignInState, type StatusAnswer } from './authn-request.js';
-import { firstChild, hasSamlMessage, readSamlMessage, verifySamlMessage, type InboundSamlMessage } from './inbound-message.js';
+import { decodeSamlMessage, firstChild, hasSamlMessage, readSamlMessage, verifySamlMessage, type InboundSamlMessage } from './inbound-message.js';
 import type { SamlIssuer, SamlPostForm } from './issue-response.js';
 import { SAML_NS, SAML_STATUS } from './saml-constants.js';
 import type { ServiceProvider } from './service-provider.js';
@@ -52,7 +54,8 @@ const unknownSp = (issuer: string | undefined) =>
   new IdpError('unknown_application', 'The application you came from is not known to this sign-in service.', `unknown SAML issuer ${issuer ?? '(none)'}`);
 const expired = () => new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'saml resume without a completed pending sign-in');
 
-export function samlSsoRoutes(deps: SamlSsoDeps): Router {
+/** The SSO endpoints' Express routes, and their fast lane (fast-lane.ts): a signed-in person's AuthnRequest by GET. */
+export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: FastHandler } {
   const router = Router();
   const now = deps.now ?? Date.now;
   const base = deps.config.server.baseUrl;
@@ -69,15 +72,22 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
     post(req, res, form);
   };
 
+  /** The signed Response for a signed-in person, as the auto-post page: how both lanes answer. */
+  const successPage = async (log: Logger, sp: ServiceProvider, state: SamlSignInState, principal: Principal, ssoId: string, acceptLanguage: string | undefined, requestId: string) => {
+    const form = await deps.issuer.success(principal, sp, state, ssoId);
+    await deps.record?.(ssoId, { entityId: sp.entityId, nameId: form.nameId, issuer: form.issuer });
+    log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, assertionId: form.assertionId }, 'saml: response issued');
+    return { action: form.action, html: deps.render.autopost(form.action, Object.entries(form.fields), acceptLanguage, requestId) };
+  };
+
   /** The assertion for a signed-in person, or NoAuthnContext when their way of signing in is not one the SP accepts. */
   const respond = async (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, principal: Principal, ssoId: string) => {
     if (!state.acceptedMethods.includes(principal.authentication.kind)) {
       return answerStatus(req, res, sp, state, { code: SAML_STATUS.requester, subCode: SAML_STATUS.noAuthnContext, message: 'The requested authentication context cannot be met' });
     }
-    const form = await deps.issuer.success(principal, sp, state, ssoId);
-    await deps.record?.(ssoId, { entityId: sp.entityId, nameId: form.nameId, issuer: form.issuer });
-    req.log.info({ entityId: sp.entityId, acs: state.acsUrl, requestId: state.requestId, responseId: form.responseId, assertionId: form.assertionId }, 'saml: response issued');
-    post(req, res, form);
+    const page = await successPage(req.log, sp, state, principal, ssoId, req.headers['accept-language'], String(req.id));
+    narrowPageCsp(res, 'form-action', [page.action]);
+    writeHtml(res, 200, page.html);
   };
 
   const signIn = async (req: Request, res: Response, state: SamlSignInState, request: Omit<Parameters<SignInPipeline['start']>[0], 'resumePath'>, sp: ServiceProvider) => {
@@ -88,7 +98,8 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
     return answerStatus(req, res, sp, state, { code: SAML_STATUS.responder, subCode: SAML_STATUS.noPassive, message: 'The person is not signed in and IsPassive was set' });
   };
 
-  const authnRequest = async (req: Request, res: Response, message: InboundSamlMessage) => {
+  /** An AuthnRequest read as far as it can be without changing anything: its SP, its signature, then what it asks. */
+  const readRequest = (message: InboundSamlMessage) => {
     const sp = message.issuer === undefined ? undefined : deps.serviceProviders.get(message.issuer);
     if (!sp) throw unknownSp(message.issuer);
     const verified = verifySamlMessage(message, sp, AUTHN_REQUEST);
@@ -96,15 +107,50 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
     const signedIssuer = firstChild(verified.element, SAML_NS.assertion, 'Issuer')?.textContent?.trim();
     if (signedIssuer !== sp.entityId) throw unknownSp(signedIssuer);
     const outcome = readAuthnRequest(verified.element, sp, { endpointUrls, signed: verified.signed, relayState: verified.relayState, now: now() });
+    return { sp, outcome, signed: verified.signed };
+  };
+
+  /** Replay: an AuthnRequest ID is answered once (kept for as long as the request could be accepted). */
+  const firstUse = (sp: ServiceProvider, requestId: string) =>
+    deps.store.setIfAbsent(`saml:authn:${createHash('sha256').update(sp.entityId).digest('base64url')}:${requestId}`, 1, MAX_REQUEST_AGE_MS + 2 * CLOCK_SKEW_MS);
+
+  const authnRequest = async (req: Request, res: Response, message: InboundSamlMessage) => {
+    const { sp, outcome, signed } = readRequest(message);
     const requestId = outcome.state.requestId!;
-    // Replay: an AuthnRequest ID is answered once (kept for as long as the request could be accepted).
-    const replayKey = `saml:authn:${createHash('sha256').update(sp.entityId).digest('base64url')}:${requestId}`;
-    if (!(await deps.store.setIfAbsent(replayKey, 1, MAX_REQUEST_AGE_MS + 2 * CLOCK_SKEW_MS))) {
+    if (!(await firstUse(sp, requestId))) {
       throw new IdpError('bad_request', 'This sign-in request was already used. Go back to the application and start again.', `replayed AuthnRequest ${requestId} from ${sp.entityId}`);
     }
-    req.log.debug({ entityId: sp.entityId, requestId, binding: message.binding, signed: verified.signed }, 'saml: AuthnRequest');
+    req.log.debug({ entityId: sp.entityId, requestId, binding: message.binding, signed }, 'saml: AuthnRequest');
     if (outcome.kind === 'status') return answerStatus(req, res, sp, outcome.state, outcome.status);
     return signIn(req, res, outcome.state, outcome.request, sp);
+  };
+
+  /**
+   * The fast lane: an AuthnRequest by GET from a person whose session answers it. Everything it
+   * checks before the replay cache is free of side effects (the pipeline's passive start parks
+   * nothing), so whatever it declines, Express reads afresh and answers as before; a replayed ID is
+   * declined too, and Express refuses it.
+   */
+  const fastSignOn: FastHandler = async ({ req, query, id, clientIp, log }) => {
+    if (query.SAMLRequest === undefined || query.SAMLResponse !== undefined) return undefined;
+    const sessionId = deps.cookie.read(req);
+    if (sessionId === undefined) return undefined;
+    let read;
+    try {
+      const message = decodeSamlMessage({ binding: 'redirect', fields: query, rawQuery: req.url!.slice(req.url!.indexOf('?') + 1) }, 'SAMLRequest');
+      if (message.root.namespaceURI !== SAML_NS.protocol || message.root.localName !== 'AuthnRequest') return undefined;
+      read = { message, ...readRequest(message) };
+    } catch {
+      return undefined; // Express answers it: the error page or a status Response
+    }
+    const { sp, outcome, message } = read;
+    if (outcome.kind === 'status') return undefined;
+    const started = await deps.pipeline.start({ ...outcome.request, passive: true, resumePath: SAML_RESUME_PATH }, sessionId, { clientIp, requestId: id });
+    if (started.kind !== 'signed-in' || !outcome.state.acceptedMethods.includes(started.principal.authentication.kind)) return undefined;
+    if (!(await firstUse(sp, outcome.state.requestId!))) return undefined;
+    log.debug({ entityId: sp.entityId, requestId: outcome.state.requestId, binding: message.binding, signed: read.signed }, 'saml: AuthnRequest');
+    const page = await successPage(log, sp, outcome.state, started.principal, started.ssoId, req.headers['accept-language'], id);
+    return { html: page.html, formAction: page.action, protocol: 'saml' };
   };
 
   /** Everything a SAML endpoint can receive: an AuthnRequest here, logout messages go to the logout handler. */
@@ -154,7 +200,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): Router {
     router.get(path, dispatch);
     router.post(path, dispatch);
   }
-  return router;
+  return { router, fastSignOn };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Config, WsfedRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import type { NetworkTest } from '../../http/client-network.js';
-import { narrowCsp, narrowPageCsp } from '../../http/csp.js';
+import { narrowPageCsp } from '../../http/csp.js';
 import type { FastHandler } from '../../http/fast-lane.js';
 import { formParam, queryParam } from '../../http/params.js';
 import { requestContext } from '../../http/request-context.js';
@@ -27,8 +27,6 @@ export interface WsfedRouteDeps {
   readonly isInternal: NetworkTest;
   /** Ends the session and tells the session's other applications (single-logout.ts). */
   readonly signOut: SignOut;
-  /** The default Content-Security-Policy (security-headers.ts), for the fast lane's pages. */
-  readonly defaultCsp: string;
 }
 
 export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
@@ -76,8 +74,6 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
   };
 
-  // Reply URLs are registered, so there are few of these policies: each is worked out once.
-  const cspByAction = new Map<string, string>();
   const fastSignIn: FastHandler = async ({ req, query, id, clientIp, log }) => {
     if (query.wa !== 'wsignin1.0' || query.SAMLRequest !== undefined || query.SAMLResponse !== undefined) return undefined;
     const sessionId = deps.cookie.read(req);
@@ -94,9 +90,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     const result = await deps.pipeline.start({ ...parsed.request, passive: true, resumePath: RESUME_PATH }, sessionId, { clientIp, requestId: id });
     if (result.kind !== 'signed-in') return undefined;
     const page = tokenPage(log, parsed.rp, parsed.state, result.principal, { clientIp, requestId: id, acceptLanguage: req.headers['accept-language'], clientRequestId: params['client-request-id'] });
-    let csp = cspByAction.get(page.action);
-    if (csp === undefined) cspByAction.set(page.action, (csp = narrowCsp(deps.defaultCsp, 'form-action', [page.action])));
-    return { html: page.html, csp, protocol: 'wsfed' };
+    return { html: page.html, formAction: page.action, protocol: 'wsfed' };
   };
 
   const signOut = async (req: Request, res: Response) => {
