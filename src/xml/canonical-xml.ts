@@ -125,6 +125,33 @@ export function escapeAttribute(value: string): string {
   return value.replace(ATTRIBUTE_SPECIAL, (c) => ATTRIBUTE_ESCAPES[c] ?? c);
 }
 
+const DAY_MS = 86_400_000;
+// Years 0000–9999, where toISOString writes a four-digit year (YYYY-MM-DDT is 11 characters).
+const FIRST_FOUR_DIGIT_YEAR_MS = -62_167_219_200_000;
+const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
+let cachedDay = NaN;
+let cachedDayText = '';
+const twoDigits = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * xs:dateTime in UTC with milliseconds and Z, exactly as toISOString writes it (and AD FS).
+ * toISOString costs about 1 µs and a token writes five to seven instants, so the date part is
+ * remembered for the day and the time of day is computed from the milliseconds.
+ */
+export function dateTimeValue(date: Date): string {
+  const time = date.getTime();
+  if (!(time >= FIRST_FOUR_DIGIT_YEAR_MS && time <= LAST_FOUR_DIGIT_YEAR_MS)) return date.toISOString(); // (throws for an invalid date)
+  const day = Math.floor(time / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDayText = date.toISOString().slice(0, 11);
+    cachedDay = day;
+  }
+  const ms = time - day * DAY_MS;
+  const millis = ms % 1000;
+  return `${cachedDayText}${twoDigits(Math.floor(ms / 3_600_000))}:${twoDigits(Math.floor(ms / 60_000) % 60)}:${twoDigits(Math.floor(ms / 1000) % 60)}`
+    + `.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
 /** Where a slot sat in the output, and which bindings the output had rendered there. */
 interface SlotPosition {
   readonly offset: number;
@@ -157,9 +184,12 @@ function lookup(scope: Scope | undefined, prefix: string): string | undefined {
 }
 
 /** exc-c14n renders a binding unless an output ancestor rendered the same one (xmlns="" only after a non-empty default). */
-function needsRendering(scope: Scope | undefined, ns: XmlNamespace): boolean {
-  const rendered = lookup(scope, ns.prefix);
+function rendersAfter(rendered: string | undefined, ns: XmlNamespace): boolean {
   return ns.prefix === '' ? (rendered ?? '') !== ns.uri : rendered !== ns.uri;
+}
+
+function needsRendering(scope: Scope | undefined, ns: XmlNamespace): boolean {
+  return rendersAfter(lookup(scope, ns.prefix), ns);
 }
 
 function checkPrefix(ns: XmlNamespace, elementName: string): void {
@@ -168,9 +198,25 @@ function checkPrefix(ns: XmlNamespace, elementName: string): void {
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The names of the attributes that are present, by code point (usually already so: sorted only if not). */
+function presentNames(attributes: Readonly<Record<string, string | undefined>>): string[] {
+  const names: string[] = [];
+  let sorted = true;
+  for (const name of Object.keys(attributes)) {
+    if (attributes[name] === undefined) continue;
+    if (sorted && names.length > 0 && byCodePoint(names[names.length - 1] as string, name) > 0) sorted = false;
+    names.push(name);
+  }
+  return sorted ? names : names.sort(byCodePoint);
+}
+
+/**
+ * One walk over the tree, writing as it goes. Kept cheap because it runs for every token (the RSA
+ * signature aside, it is most of a token's cost): the output grows by string concatenation (V8 ropes,
+ * flattened once when hashed), and each binding is looked up in the scope chain once.
+ */
 class Serializer {
-  readonly out: string[] = [];
-  private length = 0;
+  xml = '';
   readonly slots = new Map<string, SlotPosition>();
   /** Bindings looked up past the root (recorded so the result can be reused as a fragment). */
   readonly lookups: XmlNamespace[] = [];
@@ -180,19 +226,8 @@ class Serializer {
     this.inclusive = new Set(options.inclusivePrefixes ?? []);
   }
 
-  private push(s: string): void {
-    this.out.push(s);
-    this.length += s.length;
-  }
-
-  private recordLookup(scope: Scope | undefined, ns: XmlNamespace): void {
-    if (lookup(scope, ns.prefix) === undefined) this.lookups.push(ns);
-  }
-
   /** The bindings the element visibly utilises (plus its inclusive declarations), one per prefix. */
   private bindingsOf(node: XmlElement): readonly XmlNamespace[] {
-    checkPrefix(node.ns, node.name);
-    if (node.qualifiedAttributes.length === 0 && node.declare.length === 0) return [node.ns];
     const wanted = new Map<string, XmlNamespace>([[node.ns.prefix, node.ns]]);
     const want = (ns: XmlNamespace): void => {
       checkPrefix(ns, node.name);
@@ -211,46 +246,60 @@ class Serializer {
     return [...wanted.values()];
   }
 
+  /** Looks the binding up once: records it if no output ancestor binds the prefix, and says whether to render it. */
+  private resolve(scope: Scope | undefined, ns: XmlNamespace): boolean {
+    const bound = lookup(scope, ns.prefix);
+    if (bound === undefined) this.lookups.push(ns);
+    return rendersAfter(bound, ns);
+  }
+
   writeElement(node: XmlElement, scope: Scope | undefined): void {
-    const rendered: XmlNamespace[] = [];
+    const { ns, attributes } = node;
+    checkPrefix(ns, node.name);
+    const qname = ns.prefix === '' ? node.name : `${ns.prefix}:${node.name}`;
+    let start = `<${qname}`;
     let inner = scope;
-    for (const ns of this.bindingsOf(node)) {
-      this.recordLookup(scope, ns);
-      if (needsRendering(scope, ns)) {
-        rendered.push(ns);
-        inner = { prefix: ns.prefix, uri: ns.uri, parent: inner };
+    if (node.qualifiedAttributes.length === 0 && node.declare.length === 0) {
+      // The common case: the element's own namespace is the only binding it can render.
+      if (this.resolve(scope, ns)) {
+        inner = { prefix: ns.prefix, uri: ns.uri, parent: scope };
+        start += namespaceDeclaration(ns);
+      }
+    } else {
+      const rendered = this.bindingsOf(node).filter((b) => this.resolve(scope, b)).sort((a, b) => byCodePoint(a.prefix, b.prefix));
+      for (const b of rendered) {
+        inner = { prefix: b.prefix, uri: b.uri, parent: inner };
+        start += namespaceDeclaration(b);
       }
     }
-    if (rendered.length > 1) rendered.sort((a, b) => byCodePoint(a.prefix, b.prefix));
-
-    const qname = node.ns.prefix === '' ? node.name : `${node.ns.prefix}:${node.name}`;
-    let start = `<${qname}`;
-    for (const ns of rendered) start += ns.prefix === '' ? ` xmlns="${escapeAttribute(ns.uri)}"` : ` xmlns:${ns.prefix}="${escapeAttribute(ns.uri)}"`;
-    const plain = Object.keys(node.attributes).filter((k) => node.attributes[k] !== undefined).sort(byCodePoint);
-    for (const name of plain) start += ` ${name}="${escapeAttribute(node.attributes[name] as string)}"`;
+    for (const name of presentNames(attributes)) start += ` ${name}="${escapeAttribute(attributes[name] as string)}"`;
     if (node.qualifiedAttributes.length > 0) {
       const qualified = [...node.qualifiedAttributes].sort((a, b) => byCodePoint(a.ns.uri, b.ns.uri) || byCodePoint(a.name, b.name));
       for (const a of qualified) start += ` ${a.ns.prefix}:${a.name}="${escapeAttribute(a.value)}"`;
     }
-    this.push(start + '>');
+    this.xml += `${start}>`;
     for (const child of node.children) this.writeChild(child, inner);
-    this.push(`</${qname}>`);
+    this.xml += `</${qname}>`;
   }
 
   private writeChild(child: XmlChild, scope: Scope | undefined): void {
     if (typeof child === 'string') {
-      this.push(escapeText(child));
+      this.xml += escapeText(child);
     } else if (child.kind === 'element') {
       this.writeElement(child, scope);
     } else if (child.kind === 'fragment') {
       checkFragmentContext(child, scope);
-      for (const ns of child.lookups) this.recordLookup(scope, ns);
-      this.push(child.xml);
+      for (const ns of child.lookups) if (lookup(scope, ns.prefix) === undefined) this.lookups.push(ns);
+      this.xml += child.xml;
     } else {
       if (this.slots.has(child.name)) throw new Error(`slot "${child.name}" used twice`);
-      this.slots.set(child.name, { offset: this.length, scope });
+      this.slots.set(child.name, { offset: this.xml.length, scope });
     }
   }
+}
+
+function namespaceDeclaration(ns: XmlNamespace): string {
+  return ns.prefix === '' ? ` xmlns="${escapeAttribute(ns.uri)}"` : ` xmlns:${ns.prefix}="${escapeAttribute(ns.uri)}"`;
 }
 
 /**
@@ -269,14 +318,14 @@ function checkFragmentContext(fragment: CanonicalFragment, scope: Scope | undefi
 export function serializeCanonical(root: XmlElement, options: SerializeOptions = {}): CanonicalDocument {
   const s = new Serializer(options);
   s.writeElement(root, undefined);
-  return { xml: s.out.join(''), slots: s.slots };
+  return { xml: s.xml, slots: s.slots };
 }
 
 /** Serialises an element for later insertion into other canonical output (see CanonicalFragment). */
 export function serializeFragment(root: XmlElement): CanonicalFragment {
   const s = new Serializer({});
   s.writeElement(root, undefined);
-  return { kind: 'fragment', xml: s.out.join(''), lookups: s.lookups };
+  return { kind: 'fragment', xml: s.xml, lookups: s.lookups };
 }
 
 /**

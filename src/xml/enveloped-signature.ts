@@ -61,11 +61,20 @@ export function signEnveloped(input: EnvelopedSignatureInput): CanonicalFragment
   // its copy inside ds:Signature (where ds is already rendered) does not.
   const signedInfoBytes = Buffer.from(serializeCanonical(signedInfo).xml, 'utf8');
   const signatureValue = sign(uris.hash, signedInfoBytes, input.key.privateKey).toString('base64');
-  return serializeFragment(element(DS, 'Signature', {}, [
-    signedInfo,
-    element(DS, 'SignatureValue', {}, [signatureValue]),
-    keyInfoElement(input.key.certificateBase64),
-  ]));
+  return serializeFragment(element(DS, 'Signature', {}, [signedInfo, element(DS, 'SignatureValue', {}, [signatureValue]), keyInfoFragment(input.key)]));
+}
+
+// A key's KeyInfo is the same in every signature it makes: serialised once per key rather than per
+// token (the certificate is 1.4 KB of text to check for escaping each time).
+const keyInfoFragments = new WeakMap<SigningKey, CanonicalFragment>();
+
+function keyInfoFragment(key: SigningKey): CanonicalFragment {
+  let fragment = keyInfoFragments.get(key);
+  if (fragment === undefined) {
+    fragment = serializeFragment(keyInfoElement(key.certificateBase64));
+    keyInfoFragments.set(key, fragment);
+  }
+  return fragment;
 }
 
 /** KeyInfo/X509Data/X509Certificate (base64 DER), as in signatures and metadata KeyDescriptors. */

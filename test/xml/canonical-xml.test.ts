@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  element, escapeAttribute, escapeText, fillSlot, namespace, serializeCanonical, serializeFragment, slot, XmlCharacterError, type XmlElement,
+  dateTimeValue, element, escapeAttribute, escapeText, fillSlot, namespace, serializeCanonical, serializeFragment, slot, XmlCharacterError, type XmlElement,
 } from '../../src/xml/canonical-xml.js';
 import { parseXml, xmlCryptoCanonical } from './signature-oracles.js';
 
@@ -50,6 +50,15 @@ describe('escaping as c14n writes text and attribute values', () => {
       expect(() => escapeAttribute(`a${bad}b`)).toThrow(XmlCharacterError);
     }
     expect(() => serializeCanonical(element(A, 'e', { v: 'ok' }, ['bad\u0002']))).toThrow(XmlCharacterError);
+  });
+});
+
+describe('dateTimeValue', () => {
+  it('is exactly toISOString, across day, year and four-digit-year boundaries; an invalid date throws', () => {
+    const times = [0, -1, 1, 999, 86_399_999, 86_400_000, -86_400_001, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000, 8.64e15, -8.64e15];
+    for (let t = 1_600_000_000_000; t < 1_900_000_000_000; t += 997_123_457) times.push(t, Math.floor(-t / 3), t + 86_400_000);
+    for (const t of times) expect(dateTimeValue(new Date(t))).toBe(new Date(t).toISOString());
+    expect(() => dateTimeValue(new Date(Number.NaN))).toThrow(RangeError);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { SigningKey } from '../../keys/key-store.js';
-import { element, namespace, slot, trustedFragment, type CanonicalFragment, type XmlElement, type XmlNamespace } from '../../xml/canonical-xml.js';
+import { dateTimeValue, element, namespace, slot, trustedFragment, type CanonicalFragment, type XmlElement, type XmlNamespace } from '../../xml/canonical-xml.js';
 import { XMLDSIG_NS, type SignatureAlgorithm } from '../../xml/enveloped-signature.js';
 import { SAML_BEARER, SAML_NS } from './saml-constants.js';
 import { writeSignedAtSlot } from './signed-message.js';
@@ -59,9 +59,7 @@ export interface Saml2AssertionInput {
 }
 
 /** xs:dateTime in UTC with milliseconds and Z. */
-export function samlInstant(date: Date): string {
-  return date.toISOString();
-}
+export const samlInstant = dateTimeValue;
 
 function mergeAttributes(attributes: readonly Saml2Attribute[]): Saml2Attribute[] {
   const merged = new Map<string, { name: string; nameFormat: string | undefined; friendlyName: string | undefined; values: string[] }>();

@@ -1,4 +1,4 @@
-import { element, namespace, serializeCanonical, type XmlElement } from '../../xml/canonical-xml.js';
+import { dateTimeValue, element, namespace, serializeCanonical, type XmlElement } from '../../xml/canonical-xml.js';
 import { SAML11_TOKEN_TYPE, signedAssertionFragment } from './saml11-assertion.js';
 
 /**
@@ -49,8 +49,8 @@ export function rstrElement(input: RstrInput, trust: TrustVocabulary = TRUST_FEB
   const T = namespace(trust.prefix, trust.ns);
   return element(T, 'RequestSecurityTokenResponse', {}, [
     element(T, 'Lifetime', {}, [
-      element(WSU, 'Created', {}, [input.created.toISOString()]),
-      element(WSU, 'Expires', {}, [input.expires.toISOString()]),
+      element(WSU, 'Created', {}, [dateTimeValue(input.created)]),
+      element(WSU, 'Expires', {}, [dateTimeValue(input.expires)]),
     ]),
     element(WSP, 'AppliesTo', {}, [
       element(WSA, 'EndpointReference', {}, [element(WSA, 'Address', {}, [input.appliesTo])]),

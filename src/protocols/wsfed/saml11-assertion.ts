@@ -1,5 +1,5 @@
 import type { SigningKey } from '../../keys/key-store.js';
-import { element, fillSlot, namespace, serializeCanonical, slot, trustedFragment, type CanonicalFragment, type XmlElement } from '../../xml/canonical-xml.js';
+import { dateTimeValue, element, fillSlot, namespace, serializeCanonical, slot, trustedFragment, type CanonicalFragment, type XmlElement } from '../../xml/canonical-xml.js';
 import { signEnveloped, XMLDSIG_NS, type SignatureAlgorithm } from '../../xml/enveloped-signature.js';
 
 /**
@@ -43,16 +43,15 @@ export interface Saml11AssertionInput {
   readonly authenticationInstant: Date;
 }
 
-/** ISO 8601 UTC with milliseconds and Z, as AD FS writes them. */
-function instant(date: Date): string {
-  return date.toISOString();
-}
+const instant = dateTimeValue;
 
 function mergeAttributes(attributes: readonly Saml11Attribute[]): Saml11Attribute[] {
   const merged = new Map<string, { name: string; namespace: string; values: string[] }>();
   for (const a of attributes) {
     if (a.values.length === 0) continue;
-    const key = JSON.stringify([a.namespace, a.name]);
+    // Two different pairs share this key only if each has a NUL in its namespace or name, which
+    // writing refuses (XmlCharacterError): cheaper than JSON.stringify, and as exact.
+    const key = `${a.namespace}\u0000${a.name}`;
     const existing = merged.get(key);
     if (existing) existing.values.push(...a.values);
     else merged.set(key, { name: a.name, namespace: a.namespace, values: [...a.values] });
