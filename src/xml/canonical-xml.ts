@@ -34,7 +34,7 @@ export interface XmlElement {
   readonly ns: XmlNamespace;
   readonly name: string;
   /** Unqualified attributes; an `undefined` value leaves the attribute out. */
-  readonly attributes: Readonly<Record<string, string | undefined>>;
+  readonly attributes: Readonly<Record<string, string | XmlSlot | undefined>>;
   readonly qualifiedAttributes: readonly QualifiedAttribute[];
   /**
    * Declarations this element carries although it does not visibly utilise them. Only legal for
@@ -59,7 +59,12 @@ export interface CanonicalFragment {
   readonly lookups: readonly XmlNamespace[];
 }
 
-/** A named position, filled later by `fillSlot` (e.g. where the enveloped signature goes). */
+/**
+ * A named position, filled later by `fillSlots`: as a child, with a fragment (where the enveloped
+ * signature goes) or text; as an attribute value, with a value. A document with value slots is a
+ * shape serialised once (namespace decisions and attribute order are fixed by its code constants)
+ * and filled per use with escaped values, e.g. the SignedInfo of every signature.
+ */
 export interface XmlSlot {
   readonly kind: 'slot';
   readonly name: string;
@@ -77,14 +82,19 @@ export function namespace(prefix: string, uri: string): XmlNamespace {
   return { prefix, uri };
 }
 
+// Shared defaults: a token has dozens of elements, most without attributes, options or children.
+const NO_ATTRIBUTES: XmlElement['attributes'] = Object.freeze({});
+const NONE: readonly never[] = Object.freeze([]);
+const NO_OPTIONS: ElementOptions = Object.freeze({});
+
 export function element(
   ns: XmlNamespace,
   name: string,
-  attributes: Readonly<Record<string, string | undefined>> = {},
-  children: readonly XmlChild[] = [],
-  options: ElementOptions = {},
+  attributes: XmlElement['attributes'] = NO_ATTRIBUTES,
+  children: readonly XmlChild[] = NONE,
+  options: ElementOptions = NO_OPTIONS,
 ): XmlElement {
-  return { kind: 'element', ns, name, attributes, qualifiedAttributes: options.qualifiedAttributes ?? [], declare: options.declare ?? [], children };
+  return { kind: 'element', ns, name, attributes, qualifiedAttributes: options.qualifiedAttributes ?? NONE, declare: options.declare ?? NONE, children };
 }
 
 export function slot(name: string): XmlSlot {
@@ -152,15 +162,18 @@ export function dateTimeValue(date: Date): string {
     + `.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
 }
 
-/** Where a slot sat in the output, and which bindings the output had rendered there. */
+/** Where a slot sat in the output (in document order), and which bindings the output had rendered there. */
 interface SlotPosition {
   readonly offset: number;
   readonly scope: Scope | undefined;
+  readonly inAttribute: boolean;
 }
 
 export interface CanonicalDocument {
   readonly xml: string;
   readonly slots: ReadonlyMap<string, SlotPosition>;
+  /** As CanonicalFragment.lookups, for filling the document into a fragment. */
+  readonly lookups: readonly XmlNamespace[];
 }
 
 export interface SerializeOptions {
@@ -199,7 +212,7 @@ function checkPrefix(ns: XmlNamespace, elementName: string): void {
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The names of the attributes that are present, by code point (usually already so: sorted only if not). */
-function presentNames(attributes: Readonly<Record<string, string | undefined>>): string[] {
+function presentNames(attributes: XmlElement['attributes']): string[] {
   const names: string[] = [];
   let sorted = true;
   for (const name of Object.keys(attributes)) {
@@ -272,7 +285,16 @@ class Serializer {
         start += namespaceDeclaration(b);
       }
     }
-    for (const name of presentNames(attributes)) start += ` ${name}="${escapeAttribute(attributes[name] as string)}"`;
+    for (const name of presentNames(attributes)) {
+      const value = attributes[name] as string | XmlSlot;
+      if (typeof value === 'string') {
+        start += ` ${name}="${escapeAttribute(value)}"`;
+      } else {
+        start += ` ${name}="`;
+        this.addSlot(value, this.xml.length + start.length, scope, true);
+        start += '"';
+      }
+    }
     if (node.qualifiedAttributes.length > 0) {
       const qualified = [...node.qualifiedAttributes].sort((a, b) => byCodePoint(a.ns.uri, b.ns.uri) || byCodePoint(a.name, b.name));
       for (const a of qualified) start += ` ${a.ns.prefix}:${a.name}="${escapeAttribute(a.value)}"`;
@@ -292,9 +314,13 @@ class Serializer {
       for (const ns of child.lookups) if (lookup(scope, ns.prefix) === undefined) this.lookups.push(ns);
       this.xml += child.xml;
     } else {
-      if (this.slots.has(child.name)) throw new Error(`slot "${child.name}" used twice`);
-      this.slots.set(child.name, { offset: this.xml.length, scope });
+      this.addSlot(child, this.xml.length, scope, false);
     }
+  }
+
+  private addSlot(s: XmlSlot, offset: number, scope: Scope | undefined, inAttribute: boolean): void {
+    if (this.slots.has(s.name)) throw new Error(`slot "${s.name}" used twice`);
+    this.slots.set(s.name, { offset, scope, inAttribute });
   }
 }
 
@@ -318,7 +344,7 @@ function checkFragmentContext(fragment: CanonicalFragment, scope: Scope | undefi
 export function serializeCanonical(root: XmlElement, options: SerializeOptions = {}): CanonicalDocument {
   const s = new Serializer(options);
   s.writeElement(root, undefined);
-  return { xml: s.xml, slots: s.slots };
+  return { xml: s.xml, slots: s.slots, lookups: s.lookups };
 }
 
 /** Serialises an element for later insertion into other canonical output (see CanonicalFragment). */
@@ -336,10 +362,40 @@ export function trustedFragment(xml: string, lookups: readonly XmlNamespace[]): 
   return { kind: 'fragment', xml, lookups };
 }
 
+/** What a slot is filled with: a fragment (checked to be canonical there too) or a value, escaped for where it sits. */
+export type SlotFill = CanonicalFragment | string;
+
+/**
+ * Fills slots of a serialised document in one pass, as a fragment (its lookups are the document's
+ * and those of inserted fragments the slot's context does not bind). Slots not named stay empty.
+ */
+export function fillFragment(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): CanonicalFragment {
+  for (const name of Object.keys(fills)) if (!doc.slots.has(name)) throw new Error(`no slot "${name}" in the document`);
+  const lookups = [...doc.lookups];
+  let xml = '';
+  let from = 0;
+  for (const [name, position] of doc.slots) {
+    const fill = fills[name];
+    if (fill === undefined) continue;
+    xml += doc.xml.slice(from, position.offset) + filled(name, position, fill, lookups);
+    from = position.offset;
+  }
+  return { kind: 'fragment', xml: xml + doc.xml.slice(from), lookups };
+}
+
+function filled(name: string, position: SlotPosition, fill: SlotFill, lookups: XmlNamespace[]): string {
+  if (typeof fill === 'string') return position.inAttribute ? escapeAttribute(fill) : escapeText(fill);
+  if (position.inAttribute) throw new Error(`slot "${name}" is an attribute value: it takes a value, not a fragment`);
+  checkFragmentContext(fill, position.scope);
+  for (const ns of fill.lookups) if (lookup(position.scope, ns.prefix) === undefined) lookups.push(ns);
+  return fill.xml;
+}
+
+export function fillSlots(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): string {
+  return fillFragment(doc, fills).xml;
+}
+
 /** Inserts a fragment at a slot of a serialised document, checking it is canonical there too. */
 export function fillSlot(doc: CanonicalDocument, name: string, fragment: CanonicalFragment): string {
-  const position = doc.slots.get(name);
-  if (!position) throw new Error(`no slot "${name}" in the document`);
-  checkFragmentContext(fragment, position.scope);
-  return doc.xml.slice(0, position.offset) + fragment.xml + doc.xml.slice(position.offset);
+  return fillSlots(doc, { [name]: fragment });
 }

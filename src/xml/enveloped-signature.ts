@@ -1,6 +1,8 @@
-import { createHash, sign } from 'node:crypto';
+import { hash, sign } from 'node:crypto';
 import type { SigningKey } from '../keys/key-store.js';
-import { element, namespace, serializeCanonical, serializeFragment, type CanonicalFragment, type XmlElement } from './canonical-xml.js';
+import {
+  element, fillFragment, fillSlots, namespace, serializeCanonical, serializeFragment, slot, type CanonicalDocument, type CanonicalFragment, type XmlElement,
+} from './canonical-xml.js';
 
 /**
  * Enveloped XML-DSig over an element we wrote ourselves in exclusive canonical form: the digest is
@@ -54,14 +56,42 @@ export interface EnvelopedSignatureInput {
  */
 export function signEnveloped(input: EnvelopedSignatureInput): CanonicalFragment {
   if (!NCNAME_ASCII.test(input.id)) throw new Error(`signature reference id "${input.id}" is not an NCName`);
-  const uris = SIGNATURE_ALGORITHMS[input.algorithm];
-  const digest = createHash(uris.hash).update(input.canonicalElement, 'utf8').digest('base64');
-  const signedInfo = signedInfoElement(input.id, uris, digest, input.inclusivePrefixes ?? []);
-  // CanonicalizationMethod is exc-c14n: SignedInfo as its own apex declares xmlns:ds itself, which
-  // its copy inside ds:Signature (where ds is already rendered) does not.
-  const signedInfoBytes = Buffer.from(serializeCanonical(signedInfo).xml, 'utf8');
-  const signatureValue = sign(uris.hash, signedInfoBytes, input.key.privateKey).toString('base64');
-  return serializeFragment(element(DS, 'Signature', {}, [signedInfo, element(DS, 'SignatureValue', {}, [signatureValue]), keyInfoFragment(input.key)]));
+  const shape = signatureShape(input.algorithm, input.inclusivePrefixes ?? []);
+  const values = { reference: `#${input.id}`, digest: hash(shape.hash, input.canonicalElement, 'base64') };
+  const signedInfoBytes = Buffer.from(fillSlots(shape.signedInfo, values), 'utf8');
+  const signatureValue = sign(shape.hash, signedInfoBytes, input.key.privateKey).toString('base64');
+  return fillFragment(shape.signature, { ...values, signatureValue, keyInfo: keyInfoFragment(input.key) });
+}
+
+/**
+ * Everything of a signature but its values is fixed by the algorithm and the prefix list, so it is
+ * serialised once per pair and filled per signature. Two forms: CanonicalizationMethod is exc-c14n,
+ * and SignedInfo as its own apex (the bytes signed) declares xmlns:ds itself, which its copy inside
+ * ds:Signature (where ds is already rendered) does not.
+ */
+interface SignatureShape {
+  readonly hash: AlgorithmUris['hash'];
+  readonly signedInfo: CanonicalDocument;
+  readonly signature: CanonicalDocument;
+}
+
+// Keyed by algorithm and prefix list, both code constants: a handful of entries.
+const signatureShapes = new Map<string, SignatureShape>();
+
+function signatureShape(algorithm: SignatureAlgorithm, inclusivePrefixes: readonly string[]): SignatureShape {
+  const cacheKey = `${algorithm} ${inclusivePrefixes.join(' ')}`;
+  let shape = signatureShapes.get(cacheKey);
+  if (shape === undefined) {
+    const uris = SIGNATURE_ALGORITHMS[algorithm];
+    const signedInfo = signedInfoElement(uris, inclusivePrefixes);
+    shape = {
+      hash: uris.hash,
+      signedInfo: serializeCanonical(signedInfo),
+      signature: serializeCanonical(element(DS, 'Signature', {}, [signedInfo, element(DS, 'SignatureValue', {}, [slot('signatureValue')]), slot('keyInfo')])),
+    };
+    signatureShapes.set(cacheKey, shape);
+  }
+  return shape;
 }
 
 // A key's KeyInfo is the same in every signature it makes: serialised once per key rather than per
@@ -84,17 +114,18 @@ export function keyInfoElement(certificateBase64: string): XmlElement {
   ]);
 }
 
-function signedInfoElement(id: string, uris: AlgorithmUris, digest: string, inclusivePrefixes: readonly string[]): XmlElement {
+/** SignedInfo with slots for the Reference URI ("#" + id) and the DigestValue. */
+function signedInfoElement(uris: AlgorithmUris, inclusivePrefixes: readonly string[]): XmlElement {
   const excC14nTransform = inclusivePrefixes.length === 0
     ? element(DS, 'Transform', { Algorithm: EXC_C14N })
     : element(DS, 'Transform', { Algorithm: EXC_C14N }, [element(EC, 'InclusiveNamespaces', { PrefixList: inclusivePrefixes.join(' ') })]);
   return element(DS, 'SignedInfo', {}, [
     element(DS, 'CanonicalizationMethod', { Algorithm: EXC_C14N }),
     element(DS, 'SignatureMethod', { Algorithm: uris.signatureMethod }),
-    element(DS, 'Reference', { URI: `#${id}` }, [
+    element(DS, 'Reference', { URI: slot('reference') }, [
       element(DS, 'Transforms', {}, [element(DS, 'Transform', { Algorithm: ENVELOPED_SIGNATURE }), excC14nTransform]),
       element(DS, 'DigestMethod', { Algorithm: uris.digestMethod }),
-      element(DS, 'DigestValue', {}, [digest]),
+      element(DS, 'DigestValue', {}, [slot('digest')]),
     ]),
   ]);
 }
