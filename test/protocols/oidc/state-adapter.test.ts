@@ -99,16 +99,17 @@ describe('oidc state adapter', () => {
     expect(await codes.find('never')).toBeUndefined();
   });
 
-  it('oidc adapter: destroy removes the record, its indexes and its grant membership; unknown ids are fine', async () => {
+  it('oidc adapter: destroy removes the record and its indexes, not the rest of its grant; unknown ids are fine', async () => {
     await adapter('DeviceCode').upsert('d1', { userCode: 'AAAA-BBBB', grantId: 'g1' }, 600);
     await adapter('AccessToken').upsert('at1', { grantId: 'g1' }, 600);
     await adapter('DeviceCode').destroy('d1');
     expect(await adapter('DeviceCode').find('d1')).toBeUndefined();
     expect(await adapter('DeviceCode').findByUserCode('AAAA-BBBB')).toBeUndefined();
     expect(await store.get('oidc:DeviceCode:userCode:AAAA-BBBB')).toBeUndefined();
-    expect(await store.get('oidc:Grant:members:g1')).toEqual([{ model: 'AccessToken', id: 'at1', expiresAt: START + 600_000 }]);
+    expect(await store.get('oidc:DeviceCode:id:d1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('at1')).toEqual({ grantId: 'g1' });
     await adapter('AccessToken').destroy('at1');
-    expect(await store.get('oidc:Grant:members:g1')).toBeUndefined();
+    expect(await adapter('AccessToken').find('at1')).toBeUndefined();
     await adapter('AccessToken').destroy('never');
   });
 
@@ -139,7 +140,6 @@ describe('oidc state adapter', () => {
       expect(await adapter(model).find(`${model}-g2`)).toEqual({ grantId: 'g2' });
     }
     expect(await adapter('DeviceCode').findByUserCode('GGGG-1111')).toBeUndefined();
-    expect(await store.get('oidc:Grant:members:g1')).toBeUndefined();
     expect(await adapter('AccessToken').find('no-grant')).toBeDefined();
     expect(await adapter('Interaction').find('i-g1')).toEqual({ grantId: 'g1' });
     expect(await adapter('Session').find('s-g1')).toEqual({ grantId: 'g1' });
@@ -152,25 +152,81 @@ describe('oidc state adapter', () => {
     await adapter('RefreshToken').revokeByGrantId('unknown');
   });
 
-  it('oidc adapter: the grant list lives as long as its longest member and forgets expired ones', async () => {
+  it('oidc adapter: a grant\'s epoch outlives its longest-lived token, so a late revocation still reaches it; then it expires', async () => {
     await adapter('RefreshToken').upsert('rt', { grantId: 'g' }, 3600);
     await adapter('AccessToken').upsert('at', { grantId: 'g' }, 60);
-    expect(await store.get('oidc:Grant:members:g')).toHaveLength(2);
     seconds(61);
     await adapter('AccessToken').upsert('at2', { grantId: 'g' }, 60);
-    expect(await store.get('oidc:Grant:members:g')).toEqual([
-      { model: 'RefreshToken', id: 'rt', expiresAt: START + 3_600_000 },
-      { model: 'AccessToken', id: 'at2', expiresAt: START + 121_000 },
-    ]);
     seconds(3000);
-    // A short member added last must not have shortened the list: the refresh token is still revocable.
+    // A short token saved last must not have shortened the epoch: the refresh token is still revocable.
     expect(await adapter('RefreshToken').find('rt')).toBeDefined();
     await adapter('AccessToken').revokeByGrantId('g');
     expect(await adapter('RefreshToken').find('rt')).toBeUndefined();
 
+    // Saves read the epoch without a lock: it is made, and lengthened, only now and then.
     await adapter('AccessToken').upsert('at3', { grantId: 'h' }, 60);
-    seconds(60);
-    expect(await store.get('oidc:Grant:members:h')).toBeUndefined();
+    const epoch = await store.get<{ id: string; expiresAt: number }>('oidc:Grant:epoch:h');
+    expect(epoch?.expiresAt).toBe(t + 120_000);
+    seconds(30);
+    await adapter('AccessToken').upsert('at4', { grantId: 'h' }, 60);
+    expect(await store.get('oidc:Grant:epoch:h')).toEqual(epoch);
+    seconds(30);
+    await adapter('RefreshToken').upsert('rt2', { grantId: 'h' }, 3600);
+    expect(await store.get('oidc:Grant:epoch:h')).toEqual({ id: epoch!.id, expiresAt: t + 7_200_000 });
+    expect(await adapter('AccessToken').find('at4')).toBeDefined();
+    seconds(7200);
+    expect(await store.get('oidc:Grant:epoch:h')).toBeUndefined();
+    expect(await store.get('oidc:Grant:lock:h')).toBeUndefined();
+  });
+
+  it('oidc adapter: tokens saved after their grant was revoked are valid (a revoked access token leaves its grant)', async () => {
+    await adapter('AccessToken').upsert('before', { grantId: 'g' }, 600);
+    await adapter('AccessToken').revokeByGrantId('g');
+    await adapter('AuthorizationCode').upsert('after', { grantId: 'g' }, 60);
+    expect(await adapter('AccessToken').find('before')).toBeUndefined();
+    expect(await adapter('AuthorizationCode').find('after')).toEqual({ grantId: 'g' });
+    // A grant that never had a token: nothing to do, nothing stored.
+    await adapter('AccessToken').revokeByGrantId('none');
+    expect(await store.get('oidc:Grant:epoch:none')).toBeUndefined();
+  });
+
+  it('oidc adapter: tokens listed in a grant\'s member list by an earlier version are still revoked with it', async () => {
+    // As the previous version stored them: no epoch, a member list per grant.
+    await store.set('oidc:RefreshToken:id:old-rt', { payload: { grantId: 'g' }, expiresAt: START + 600_000 }, 600_000);
+    await store.set('oidc:DeviceCode:id:old-dc', { payload: { grantId: 'g', userCode: 'OLDC-0DE0' }, expiresAt: START + 600_000 }, 600_000);
+    await store.set('oidc:DeviceCode:userCode:OLDC-0DE0', 'old-dc', 600_000);
+    await store.set('oidc:Grant:members:g', [
+      { model: 'RefreshToken', id: 'old-rt', expiresAt: START + 600_000 }, { model: 'DeviceCode', id: 'old-dc', expiresAt: START + 600_000 },
+    ], 600_000);
+    expect(await adapter('RefreshToken').find('old-rt')).toEqual({ grantId: 'g' });
+    await adapter('AccessToken').upsert('new-at', { grantId: 'g' }, 600);
+    await adapter('RefreshToken').revokeByGrantId('g');
+    expect(await adapter('RefreshToken').find('old-rt')).toBeUndefined();
+    expect(await adapter('DeviceCode').findByUserCode('OLDC-0DE0')).toBeUndefined();
+    expect(await store.get('oidc:DeviceCode:userCode:OLDC-0DE0')).toBeUndefined();
+    expect(await adapter('AccessToken').find('new-at')).toBeUndefined();
+    expect(await store.get('oidc:Grant:members:g')).toBeUndefined();
+  });
+
+  it('oidc adapter: a session saved again unchanged but for its sliding expiry is not rewritten within a minute; any change is', async () => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'alice', exp: START / 1000 + 3600 }, 3600);
+    seconds(30);
+    await sessions.upsert('s1', { accountId: 'alice', uid: 'u1', exp: START / 1000 + 3630, transient: undefined }, 3600);
+    expect(await store.get('oidc:Session:id:s1')).toEqual({ payload: { uid: 'u1', accountId: 'alice', exp: START / 1000 + 3600 }, expiresAt: START + 3_600_000 });
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'alice', exp: START / 1000 + 3630, authorizations: { app: { sid: 's' } } }, 3600);
+    expect(await sessions.findByUid('u1')).toMatchObject({ authorizations: { app: { sid: 's' } }, exp: START / 1000 + 3630 });
+    // The slack is 1% of the TTL when that is less than a minute: 36 s here.
+    seconds(35);
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'alice', exp: START / 1000 + 3665, authorizations: { app: { sid: 's' } } }, 3600);
+    expect(await store.get('oidc:Session:id:s1')).toMatchObject({ expiresAt: START + 3_630_000 });
+    seconds(2);
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'alice', exp: START / 1000 + 3667, authorizations: { app: { sid: 's' } } }, 3600);
+    expect(await store.get('oidc:Session:id:s1')).toMatchObject({ expiresAt: START + 3_667_000 });
+    // Other models are written every time.
+    await adapter('Interaction').upsert('i1', { uid: 'i1', exp: 1 }, 600);
+    await adapter('Interaction').upsert('i1', { uid: 'i1', exp: 2 }, 600);
+    expect(await adapter('Interaction').find('i1')).toEqual({ uid: 'i1', exp: 2 });
   });
 
   it('oidc adapter: a device code approved later (grantId added by a second upsert) is revocable, and moving grants moves membership', async () => {
@@ -190,7 +246,7 @@ describe('oidc state adapter', () => {
   it('oidc adapter: tokens of one grant saved concurrently are all revocable, and consume racing a revocation does not resurrect', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `at${i}`);
     await Promise.all(ids.map((id, i) => adapter(i % 2 ? 'AccessToken' : 'RefreshToken').upsert(id, { grantId: 'g' }, 600)));
-    expect(await store.get('oidc:Grant:members:g')).toHaveLength(25);
+    for (const [i, id] of ids.entries()) expect(await adapter(i % 2 ? 'AccessToken' : 'RefreshToken').find(id)).toBeDefined();
     expect(await store.get('oidc:Grant:lock:g')).toBeUndefined();
     await adapter('AuthorizationCode').upsert('code', { grantId: 'g' }, 600);
     await Promise.all([adapter('AuthorizationCode').consume('code'), adapter('AccessToken').revokeByGrantId('g')]);
