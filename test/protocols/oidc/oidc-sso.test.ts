@@ -108,6 +108,40 @@ describe('OpenID Connect: sessions, prompts and sign-out', () => {
     expect(interactive.html).toContain('name="Password"');
   });
 
+  it('a signed-in authorization is one request (the code at once, the SSO check each time); a sign-out elsewhere brings back the form', async () => {
+    const app = await withWsfed();
+    const browser = new Browser(app.baseUrl);
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    await submitLogin(browser, await browser.follow(WSFED_SIGNIN), ALICE);
+    /** One request to the authorization endpoint, answered with the code at the redirect URI. */
+    const inOneRequest = async () => {
+      const start = await authorizationRequest(config, WEB_APP.redirect);
+      const res = await browser.request(start.url.href);
+      const location = new URL(res.headers.get('location') ?? '', app.baseUrl);
+      expect(res.status).toBe(303);
+      expect(location.origin + location.pathname).toBe(WEB_APP.redirect);
+      return redeem(config, start, location);
+    };
+    // The first takes fedgate's session (WS-Fed's sign-in), the next ones the provider's own.
+    const first = await inOneRequest();
+    const again = await inOneRequest();
+    await inOneRequest();
+    expect(again.claims()!.sub).toBe(first.claims()!.sub);
+    expect(app.t.audits('signin.success')).toHaveLength(1);
+    expect(app.t.audits('sso.reused').filter((e) => e.application === WEB_APP.client_id)).toHaveLength(3);
+
+    await browser.follow('/adfs/ls/?wa=wsignout1.0');
+    const start = await authorizationRequest(config, WEB_APP.redirect);
+    const res = await browser.request(start.url.href);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/oidc\/interaction\//);
+    const form = await browser.follow(res.headers.get('location')!);
+    expect(form.html).toContain('name="Password"');
+    const back = await submitLogin(browser, form, ALICE);
+    await redeem(config, start, back.left!);
+    expect(app.t.audits('signin.success')).toHaveLength(2);
+  });
+
   it('RP-initiated logout: the sign-out page, then back to the registered post-logout URI; fedgate\'s session (WS-Fed too) is over', async () => {
     const app = await withWsfed();
     const browser = new Browser(app.baseUrl);
