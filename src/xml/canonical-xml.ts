@@ -5,7 +5,9 @@
  * re-canonicalisation on the issuance path).
  *
  * Documents are built from typed values (`element`, text strings, `CanonicalFragment`s and named
- * slots) and serialised by `serializeCanonical`. What makes the output canonical:
+ * slots) and serialised by `serializeCanonical`. A document whose values are slots is a shape:
+ * serialised once, then filled per token by `fillSlots` with values escaped as the walk would have
+ * escaped them (the fixed parts of a signature, the WS-Fed RSTR). What makes the output canonical:
  *  - text escapes & < > and CR (`escapeText`); attribute values escape & < " TAB LF CR (`escapeAttribute`);
  *  - namespace declarations appear exactly where exc-c14n renders them: on the element that visibly
  *    utilises the prefix (its own prefix or a qualified attribute's) and only when the nearest output
@@ -285,7 +287,7 @@ class Serializer {
         start += namespaceDeclaration(b);
       }
     }
-    for (const name of presentNames(attributes)) {
+    for (const name of attributes === NO_ATTRIBUTES ? NONE : presentNames(attributes)) {
       const value = attributes[name] as string | XmlSlot;
       if (typeof value === 'string') {
         start += ` ${name}="${escapeAttribute(value)}"`;

@@ -1,4 +1,4 @@
-import { dateTimeValue, element, namespace, serializeCanonical, type XmlElement } from '../../xml/canonical-xml.js';
+import { dateTimeValue, element, fillSlots, namespace, serializeCanonical, slot, type CanonicalFragment, type XmlElement, type XmlSlot } from '../../xml/canonical-xml.js';
 import { SAML11_TOKEN_TYPE, signedAssertionFragment } from './saml11-assertion.js';
 
 /**
@@ -44,24 +44,47 @@ export interface TrustVocabulary {
 
 export const TRUST_FEB2005: TrustVocabulary = { prefix: 't', ns: WSTRUST_2005_NS, issue: WSTRUST_2005_ISSUE, bearer: NO_PROOF_KEY };
 
-/** The RSTR as an element, to embed in a SOAP body (WS-Trust) or serialise alone (WS-Fed). */
-export function rstrElement(input: RstrInput, trust: TrustVocabulary = TRUST_FEB2005): XmlElement {
+/** The RSTR's values: written into the tree (rstrElement), or slots of the shape writeRstr fills. */
+interface RstrValues<V> {
+  readonly created: V;
+  readonly expires: V;
+  readonly appliesTo: V;
+  readonly assertion: CanonicalFragment | XmlSlot;
+}
+
+function rstrTree<V extends string | XmlSlot>(values: RstrValues<V>, trust: TrustVocabulary): XmlElement {
   const T = namespace(trust.prefix, trust.ns);
   return element(T, 'RequestSecurityTokenResponse', {}, [
-    element(T, 'Lifetime', {}, [
-      element(WSU, 'Created', {}, [dateTimeValue(input.created)]),
-      element(WSU, 'Expires', {}, [dateTimeValue(input.expires)]),
-    ]),
+    element(T, 'Lifetime', {}, [element(WSU, 'Created', {}, [values.created]), element(WSU, 'Expires', {}, [values.expires])]),
     element(WSP, 'AppliesTo', {}, [
-      element(WSA, 'EndpointReference', {}, [element(WSA, 'Address', {}, [input.appliesTo])]),
+      element(WSA, 'EndpointReference', {}, [element(WSA, 'Address', {}, [values.appliesTo])]),
     ]),
-    element(T, 'RequestedSecurityToken', {}, [signedAssertionFragment(input.assertion)]),
+    element(T, 'RequestedSecurityToken', {}, [values.assertion]),
     element(T, 'TokenType', {}, [SAML11_TOKEN_TYPE]),
     element(T, 'RequestType', {}, [trust.issue]),
     element(T, 'KeyType', {}, [trust.bearer]),
   ]);
 }
 
+/** The RSTR as an element, to embed in a SOAP body (WS-Trust). */
+export function rstrElement(input: RstrInput, trust: TrustVocabulary = TRUST_FEB2005): XmlElement {
+  return rstrTree({
+    created: dateTimeValue(input.created),
+    expires: dateTimeValue(input.expires),
+    appliesTo: input.appliesTo,
+    assertion: signedAssertionFragment(input.assertion),
+  }, trust);
+}
+
+// WS-Fed's wresult is written per sign-in: its shape is serialised once, then filled.
+const WSFED_RSTR = serializeCanonical(rstrTree({ created: slot('created'), expires: slot('expires'), appliesTo: slot('appliesTo'), assertion: slot('assertion') }, TRUST_FEB2005));
+
+/** The bare Feb-2005 RSTR, serialised alone (WS-Fed's wresult). */
 export function writeRstr(input: RstrInput): string {
-  return serializeCanonical(rstrElement(input)).xml;
+  return fillSlots(WSFED_RSTR, {
+    created: dateTimeValue(input.created),
+    expires: dateTimeValue(input.expires),
+    appliesTo: input.appliesTo,
+    assertion: signedAssertionFragment(input.assertion),
+  });
 }
