@@ -74,3 +74,16 @@ describe('logger', () => {
     expect(String(last().time)).toMatch(ISO_TIME);
   });
 });
+
+describe('logger: secrets anywhere', () => {
+  it('censors secret-named properties at any depth and in arrays, without altering the logged objects', () => {
+    const { log, lines, withoutTime } = capture();
+    const logged = { deep: { a: { b: { Password: 'P1' } } }, list: [{ token: 'T3' }, 'plain'], headers: { Cookie: 'C1', Authorization: 'A1' } };
+    log.info(logged, 'x');
+    log.child({ req: { id: 'r1' } }).info({ form: { password: 'P2' } }, 'y');
+    expect(lines).toHaveLength(2);
+    expect(withoutTime()).not.toMatch(/P1|P2|T3|C1|A1/);
+    expect(logged.deep.a.b.Password).toBe('P1');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ list: [{ token: '[redacted]' }, 'plain'], headers: { Cookie: '[redacted]' } });
+  });
+});
