@@ -58,6 +58,21 @@ describe('OpenID Connect: tokens', () => {
     await expect(client.fetchUserInfo(config, tokens.access_token, sub)).rejects.toBeTruthy();
   });
 
+  it('revoking an access token revokes every token of its grant issued so far; the grant stays, and the next sign-on\'s tokens work', async () => {
+    const app = await startOidcApp();
+    const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
+    const browser = new Browser(app.baseUrl);
+    const first = await signInWithCode(app, browser, config, WEB_APP.redirect, undefined, { scope: 'openid offline_access', prompt: 'consent' });
+    const second = await signInWithCode(app, browser, config, WEB_APP.redirect, undefined, { scope: 'openid offline_access' });
+    expect((await client.tokenIntrospection(config, first.tokens.access_token)).active).toBe(true);
+    await client.tokenRevocation(config, second.tokens.access_token);
+    for (const token of [first.tokens.access_token, second.tokens.access_token]) expect((await client.tokenIntrospection(config, token)).active).toBe(false);
+    await expect(client.refreshTokenGrant(config, first.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const third = await signInWithCode(app, browser, config, WEB_APP.redirect, undefined, { scope: 'openid offline_access', prompt: 'consent' });
+    expect((await client.tokenIntrospection(config, third.tokens.access_token)).active).toBe(true);
+    expect((await client.refreshTokenGrant(config, third.tokens.refresh_token!)).access_token).toBeTruthy();
+  });
+
   it('a public client must use PKCE: an authorization request without a code_challenge is refused at its redirect URI', async () => {
     const app = await startOidcApp();
     const spa = await discover(app, SPA.client_id);
