@@ -4,7 +4,7 @@ import { closeServices } from '../../src/services.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { redisServer, type RedisServer } from '../harness/redis.js';
 import { openLoginForm, sessionSetCookie, signIn } from '../http/sign-in-flow.js';
-import { ALICE, OIDC_CLIENTS, WEB_APP } from '../protocols/oidc/oidc-harness.js';
+import { ALICE, OIDC_CLIENTS, SERVICE, WEB_APP } from '../protocols/oidc/oidc-harness.js';
 
 /**
  * Redis stops under a running fedgate and comes back: meanwhile every request that needs state
@@ -48,6 +48,11 @@ describe('Redis restarts under a running node', () => {
     const authorize = new URLSearchParams({ client_id: WEB_APP.client_id, redirect_uri: WEB_APP.redirect, response_type: 'code', scope: 'openid',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
     expectUnavailablePage(await request(t.app).get(`/oidc/auth?${authorize}`));
+    // Its JSON endpoints: 503 with Retry-After and an error a client can act on, not a 500.
+    const token = await request(t.app).post('/oidc/token').auth(SERVICE.client_id, SERVICE.secret).type('form').send({ grant_type: 'client_credentials' });
+    expect(token.status).toBe(503);
+    expect(token.headers['retry-after']).toBe('30');
+    expect(token.body).toEqual({ error: 'temporarily_unavailable', error_description: 'The sign-in service is temporarily unavailable. Please try again in a few minutes.' });
     const ready = await readiness();
     expect(ready.status).toBe(503);
     expect(ready.body.checks.state).toEqual({ ok: false, detail: 'the state store (Redis) does not answer' });

@@ -174,7 +174,21 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   // the router below states both to Koa, overwriting whatever a client sent in these headers.
   provider.proxy = true;
   provider.proxyIpHeader = 'x-fedgate-client-ip';
-  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => log.error({ err }, 'oidc: server error'));
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    // The state store down (Redis): the JSON endpoints (token, userinfo, introspection, revocation)
+    // answer 503 with Retry-After, so clients retry rather than give up on a "server_error" 500.
+    // Pages already got the 503 page from renderError. Told here, while the response is being written.
+    if (err instanceof IdpError && err.status === 503) {
+      log.warn({ code: err.code, detail: err.detail, path: ctx.path }, 'oidc: state store unavailable');
+      if (typeof ctx.body === 'object' && ctx.body !== null) {
+        ctx.status = 503;
+        ctx.set('Retry-After', '30');
+        ctx.body = { error: 'temporarily_unavailable', error_description: err.message };
+      }
+      return;
+    }
+    log.error({ err }, 'oidc: server error');
+  });
   // What happened, per request (never a token): issued, refused, and why.
   const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
   provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
