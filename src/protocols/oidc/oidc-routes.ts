@@ -98,11 +98,10 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
   };
 
   const pageHooks = providerPageHooks(deps.pages, clients);
-  const configuration: Configuration = {
+  const configuration: Omit<Configuration, 'jwks'> = {
     adapter: createStateAdapterClass(deps.store),
     clients: rps.map((rp) => clientMetadataOf(rp, config.oidc)),
     findAccount: accounts.findAccount,
-    jwks: signingJwks(deps.keys) as Configuration['jwks'],
     cookies: {
       keys: secrets.cookieKeys,
       names: { session: 'fedgate_oidc_session', interaction: 'fedgate_oidc_interaction', resume: 'fedgate_oidc_resume' },
@@ -168,66 +167,100 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     },
   };
 
-  const provider = new Provider(issuer, configuration);
-  // oidc-provider builds its URLs from the request (Koa's view of it). fedgate's public URL is
-  // configured, and Express alone decides (server.trustProxy) which client address to believe:
-  // the router below states both to Koa, overwriting whatever a client sent in these headers.
-  provider.proxy = true;
-  provider.proxyIpHeader = 'x-fedgate-client-ip';
-  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
-    // The state store down (Redis): the JSON endpoints (token, userinfo, introspection, revocation)
-    // answer 503 with Retry-After, so clients retry rather than give up on a "server_error" 500.
-    // Pages already got the 503 page from renderError. Told here, while the response is being written.
-    if (err instanceof IdpError && err.status === 503) {
-      log.warn({ code: err.code, detail: err.detail, path: ctx.path }, 'oidc: state store unavailable');
-      if (typeof ctx.body === 'object' && ctx.body !== null) {
-        ctx.status = 503;
-        ctx.set('Retry-After', '30');
-        ctx.body = { error: 'temporarily_unavailable', error_description: err.message };
+  /** A provider with these keys, and what hangs on it: events, the sign-out hook, its routes, back-channel logout. */
+  const build = (jwks: ReturnType<typeof signingJwks>) => {
+    const provider = new Provider(issuer, { ...configuration, jwks: jwks as Configuration['jwks'] });
+    // oidc-provider builds its URLs from the request (Koa's view of it). fedgate's public URL is
+    // configured, and Express alone decides (server.trustProxy) which client address to believe:
+    // the router below states both to Koa, overwriting whatever a client sent in these headers.
+    provider.proxy = true;
+    provider.proxyIpHeader = 'x-fedgate-client-ip';
+    provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+      // The state store down (Redis): the JSON endpoints (token, userinfo, introspection, revocation)
+      // answer 503 with Retry-After, so clients retry rather than give up on a "server_error" 500.
+      // Pages already got the 503 page from renderError. Told here, while the response is being written.
+      if (err instanceof IdpError && err.status === 503) {
+        log.warn({ code: err.code, detail: err.detail, path: ctx.path }, 'oidc: state store unavailable');
+        if (typeof ctx.body === 'object' && ctx.body !== null) {
+          ctx.status = 503;
+          ctx.set('Retry-After', '30');
+          ctx.body = { error: 'temporarily_unavailable', error_description: err.message };
+        }
+        return;
       }
-      return;
-    }
-    log.error({ err }, 'oidc: server error');
-  });
-  // What happened, per request (never a token): issued, refused, and why.
-  const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
-  provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
-    expressRequest(ctx).log.info({ client: clientOf(ctx), grantType: ctx.oidc.params?.grant_type }, 'oidc: tokens issued'));
-  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) =>
-    expressRequest(ctx).log.warn({ client: clientOf(ctx), error: err.error, detail: err.error_description }, `oidc: ${event}`);
-  provider.on('grant.error', refused('grant.error'));
-  provider.on('authorization.error', refused('authorization.error'));
-  provider.on('introspection.error', refused('introspection.error'));
-  provider.on('revocation.error', refused('revocation.error'));
-  provider.on('userinfo.error', refused('userinfo.error'));
-  provider.on('end_session.error', refused('end_session.error'));
-  provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) =>
-    log.warn({ client: client.clientId, err: err.message }, 'oidc: back-channel logout failed'));
+      log.error({ err }, 'oidc: server error');
+    });
+    // What happened, per request (never a token): issued, refused, and why.
+    const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
+    provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
+      expressRequest(ctx).log.info({ client: clientOf(ctx), grantType: ctx.oidc.params?.grant_type }, 'oidc: tokens issued'));
+    const refused = (event: string) => (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) =>
+      expressRequest(ctx).log.warn({ client: clientOf(ctx), error: err.error, detail: err.error_description }, `oidc: ${event}`);
+    provider.on('grant.error', refused('grant.error'));
+    provider.on('authorization.error', refused('authorization.error'));
+    provider.on('introspection.error', refused('introspection.error'));
+    provider.on('revocation.error', refused('revocation.error'));
+    provider.on('userinfo.error', refused('userinfo.error'));
+    provider.on('end_session.error', refused('end_session.error'));
+    provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) =>
+      log.warn({ client: client.clientId, err: err.message }, 'oidc: back-channel logout failed'));
 
-  // Signing out through OpenID Connect (the sign-out page's "Sign out") ends fedgate's session
-  // too, and with it every protocol's single sign-on. The provider's own logout on an account
-  // switch (a form post back to the authorization) is not a sign-out of fedgate.
-  provider.use(async (ctx, next) => {
-    await next();
-    const { oidc } = ctx as Partial<KoaContextWithOIDC>;
-    // response_mode=form_post: the page posts to the (checked) redirect URI.
-    const redirectUri = oidc?.params?.redirect_uri;
-    if ((oidc?.route === 'authorization' || oidc?.route === 'resume') && oidc.params?.response_mode === 'form_post' && ctx.status === 200
-      && typeof redirectUri === 'string' && oidc.client?.redirectUriAllowed(redirectUri)) {
-      allowFormTarget(ctx as KoaContextWithOIDC, redirectUri);
+    // Signing out through OpenID Connect (the sign-out page's "Sign out") ends fedgate's session
+    // too, and with it every protocol's single sign-on. The provider's own logout on an account
+    // switch (a form post back to the authorization) is not a sign-out of fedgate.
+    provider.use(async (ctx, next) => {
+      await next();
+      const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+      // response_mode=form_post: the page posts to the (checked) redirect URI.
+      const redirectUri = oidc?.params?.redirect_uri;
+      if ((oidc?.route === 'authorization' || oidc?.route === 'resume') && oidc.params?.response_mode === 'form_post' && ctx.status === 200
+        && typeof redirectUri === 'string' && oidc.client?.redirectUriAllowed(redirectUri)) {
+        allowFormTarget(ctx as KoaContextWithOIDC, redirectUri);
+      }
+      if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout) return;
+      // Only a sign-out the person confirmed on fedgate's page (shown when the provider's session
+      // names an account): the page-less logout of an empty session is anyone's to trigger.
+      if (!oidc.session?.accountId) return;
+      const destination = ctx.response.get('location');
+      if (destination.startsWith(`${issuer}/auth/`)) return;
+      const req = expressRequest(ctx as KoaContextWithOIDC);
+      // The provider has told its clients (back-channel); fedgate's sign-out tells the rest (SAML
+      // single logout, WS-Fed cleanup frames) and then goes where the provider would have gone.
+      (ctx as KoaContextWithOIDC).respond = false;
+      await deps.signOut(req, req.res as Response, { kind: 'page', continueUrl: destination || undefined, application: oidc.client?.clientId ?? 'oidc', backchannelSent: true });
+    });
+
+    const handler = Router();
+    handler.use(interactionRoutes({
+      provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
+    }));
+    handler.use(provider.callback());
+    const backchannel = trackBackchannelLogout(provider, {
+      store: deps.store, sessions: deps.sessions, cookie: deps.cookie, log, ttlMs: Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime),
+    });
+    return { provider, handler, backchannel };
+  };
+
+  /**
+   * oidc-provider reads its keys once, at construction: when the key store's keys change (another
+   * node's `fedgate keys promote`, seen by key-watch.ts) the provider is built again on the next
+   * request, so ID tokens are signed with the new current key as WS-Fed and SAML tokens are. The
+   * keys it published before stay in its JWKS until the change after (oidc-provider signs with the
+   * first RS256 key, the current one): a relying party holding a token signed a moment ago still
+   * finds its key. Everything else the provider keeps is in the state store, so nothing is lost.
+   */
+  let published = signingJwks(deps.keys);
+  let built = { generation: deps.keys.generation, ...build(published) };
+  const current = () => {
+    if (built.generation !== deps.keys.generation) {
+      const fresh = signingJwks(deps.keys);
+      const kept = published.keys.filter((k) => k.alg === 'RS256' && !fresh.keys.some((f) => f.kid === k.kid));
+      built = { generation: deps.keys.generation, ...build({ keys: [...fresh.keys, ...kept] }) };
+      published = fresh;
+      log.info({ kids: fresh.keys.map((k) => k.kid), kept: kept.map((k) => k.kid) }, 'oidc: signing keys changed; the provider now signs with the current key');
     }
-    if (oidc?.route !== 'end_session_confirm' || !oidc.params?.logout) return;
-    // Only a sign-out the person confirmed on fedgate's page (shown when the provider's session
-    // names an account): the page-less logout of an empty session is anyone's to trigger.
-    if (!oidc.session?.accountId) return;
-    const destination = ctx.response.get('location');
-    if (destination.startsWith(`${issuer}/auth/`)) return;
-    const req = expressRequest(ctx as KoaContextWithOIDC);
-    // The provider has told its clients (back-channel); fedgate's sign-out tells the rest (SAML
-    // single logout, WS-Fed cleanup frames) and then goes where the provider would have gone.
-    (ctx as KoaContextWithOIDC).respond = false;
-    await deps.signOut(req, req.res as Response, { kind: 'page', continueUrl: destination || undefined, application: oidc.client?.clientId ?? 'oidc', backchannelSent: true });
-  });
+    return built;
+  };
 
   const router = Router();
   const publicUrl = new URL(issuer);
@@ -237,12 +270,10 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     req.headers['x-fedgate-client-ip'] = requestContext(req).clientIp;
     next();
   });
-  router.use(interactionRoutes({
-    provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
-  }));
-  router.use(provider.callback());
-  const backchannel = trackBackchannelLogout(provider, {
-    store: deps.store, sessions: deps.sessions, cookie: deps.cookie, log, ttlMs: Math.max(config.session.lifetime, config.session.keepMeSignedInLifetime),
-  });
-  return { mountPath, router, provider, backchannel };
+  router.use((req, res, next) => current().handler(req, res, next));
+  return {
+    mountPath, router,
+    get provider() { return current().provider; },
+    backchannel: { signedOut: (ssoId, applications) => current().backchannel.signedOut(ssoId, applications) },
+  };
 }
