@@ -368,21 +368,38 @@ export function trustedFragment(xml: string, lookups: readonly XmlNamespace[]): 
 export type SlotFill = CanonicalFragment | string;
 
 /**
- * Fills slots of a serialised document in one pass, as a fragment (its lookups are the document's
- * and those of inserted fragments the slot's context does not bind). Slots not named stay empty.
+ * Fills slots of a serialised document in one pass. Slots not named stay, empty, for a later fill
+ * (the signature's, once the rest is digested). The lookups are the document's and those of inserted
+ * fragments that the slot's context does not bind.
  */
-export function fillFragment(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): CanonicalFragment {
-  for (const name of Object.keys(fills)) if (!doc.slots.has(name)) throw new Error(`no slot "${name}" in the document`);
+export function fillDocument(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): CanonicalDocument {
   const lookups = [...doc.lookups];
+  const open = new Map<string, SlotPosition>();
   let xml = '';
   let from = 0;
+  let used = 0;
   for (const [name, position] of doc.slots) {
     const fill = fills[name];
-    if (fill === undefined) continue;
-    xml += doc.xml.slice(from, position.offset) + filled(name, position, fill, lookups);
+    xml += doc.xml.slice(from, position.offset);
     from = position.offset;
+    if (fill === undefined) {
+      open.set(name, { ...position, offset: xml.length });
+    } else {
+      xml += filled(name, position, fill, lookups);
+      used++;
+    }
   }
-  return { kind: 'fragment', xml: xml + doc.xml.slice(from), lookups };
+  // Counted rather than looked up one by one: a fill naming no slot is a mistake in the caller's code.
+  const names = Object.keys(fills);
+  const unknown = used === names.length ? undefined : names.find((n) => !doc.slots.has(n));
+  if (unknown !== undefined) throw new Error(`no slot "${unknown}" in the document`);
+  return { xml: xml + doc.xml.slice(from), slots: open, lookups };
+}
+
+/** fillDocument, as a fragment to insert into other canonical output. */
+export function fillFragment(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): CanonicalFragment {
+  const { xml, lookups } = fillDocument(doc, fills);
+  return { kind: 'fragment', xml, lookups };
 }
 
 function filled(name: string, position: SlotPosition, fill: SlotFill, lookups: XmlNamespace[]): string {
@@ -394,7 +411,7 @@ function filled(name: string, position: SlotPosition, fill: SlotFill, lookups: X
 }
 
 export function fillSlots(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): string {
-  return fillFragment(doc, fills).xml;
+  return fillDocument(doc, fills).xml;
 }
 
 /** Inserts a fragment at a slot of a serialised document, checking it is canonical there too. */

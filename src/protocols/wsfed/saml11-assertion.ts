@@ -1,5 +1,7 @@
 import type { SigningKey } from '../../keys/key-store.js';
-import { dateTimeValue, element, fillSlot, namespace, serializeCanonical, slot, trustedFragment, type CanonicalFragment, type XmlElement } from '../../xml/canonical-xml.js';
+import {
+  dateTimeValue, element, fillDocument, fillSlot, namespace, serializeCanonical, slot, trustedFragment, type CanonicalDocument, type CanonicalFragment, type XmlElement,
+} from '../../xml/canonical-xml.js';
 import { signEnveloped, XMLDSIG_NS, type SignatureAlgorithm } from '../../xml/enveloped-signature.js';
 
 /**
@@ -43,8 +45,6 @@ export interface Saml11AssertionInput {
   readonly authenticationInstant: Date;
 }
 
-const instant = dateTimeValue;
-
 function mergeAttributes(attributes: readonly Saml11Attribute[]): Saml11Attribute[] {
   const merged = new Map<string, { name: string; namespace: string; values: string[] }>();
   for (const a of attributes) {
@@ -59,35 +59,52 @@ function mergeAttributes(attributes: readonly Saml11Attribute[]): Saml11Attribut
   return [...merged.values()];
 }
 
-function assertionElement(input: Saml11AssertionInput): XmlElement {
-  // One immutable Subject, written into both statements: they must be identical (§1.4).
-  const subject = element(SAML, 'Subject', {}, [
-    element(SAML, 'NameIdentifier', { Format: input.nameIdentifier.format }, [input.nameIdentifier.value]),
+/** The names of an attribute's slots in an assertion's shape. */
+interface AttributeSlots {
+  readonly name: string;
+  readonly namespace: string;
+  readonly values: readonly string[];
+}
+
+/**
+ * An assertion's shape: the assertion with a slot for every value. It depends only on how many
+ * values each merged attribute has, so it is serialised once per such structure and filled per token
+ * (namespace decisions, attribute order and constants are the same for every token).
+ */
+interface AssertionShape {
+  readonly doc: CanonicalDocument;
+  readonly attributes: readonly AttributeSlots[];
+  /** The Subject is written into both statements, which must be identical (§1.4): the same values fill both. */
+  readonly subjects: readonly string[];
+}
+
+function assertionTree(attributes: readonly AttributeSlots[], subjects: readonly string[]): XmlElement {
+  const subject = (statement: string) => element(SAML, 'Subject', {}, [
+    element(SAML, 'NameIdentifier', { Format: slot(`${statement}.format`) }, [slot(`${statement}.value`)]),
     element(SAML, 'SubjectConfirmation', {}, [element(SAML, 'ConfirmationMethod', {}, [SAML11_BEARER])]),
   ]);
-  const attributes = mergeAttributes(input.attributes);
   const statements: XmlElement[] = [];
   if (attributes.length > 0) {
     statements.push(element(SAML, 'AttributeStatement', {}, [
-      subject,
-      ...attributes.map((a) => element(SAML, 'Attribute', { AttributeName: a.name, AttributeNamespace: a.namespace },
-        a.values.map((v) => element(SAML, 'AttributeValue', {}, [v])))),
+      subject(subjects[0] as string),
+      ...attributes.map((a) => element(SAML, 'Attribute', { AttributeName: slot(a.name), AttributeNamespace: slot(a.namespace) },
+        a.values.map((v) => element(SAML, 'AttributeValue', {}, [slot(v)])))),
     ]));
   }
   statements.push(element(SAML, 'AuthenticationStatement', {
-    AuthenticationInstant: instant(input.authenticationInstant),
-    AuthenticationMethod: input.authenticationMethod,
-  }, [subject]));
+    AuthenticationInstant: slot('authenticationInstant'),
+    AuthenticationMethod: slot('authenticationMethod'),
+  }, [subject(subjects[subjects.length - 1] as string)]));
 
   return element(SAML, 'Assertion', {
-    AssertionID: input.assertionId,
-    IssueInstant: instant(input.issueInstant),
-    Issuer: input.issuer,
+    AssertionID: slot('assertionId'),
+    IssueInstant: slot('issueInstant'),
+    Issuer: slot('issuer'),
     MajorVersion: '1',
     MinorVersion: '1',
   }, [
-    element(SAML, 'Conditions', { NotBefore: instant(input.notBefore), NotOnOrAfter: instant(input.notOnOrAfter) }, [
-      element(SAML, 'AudienceRestrictionCondition', {}, [element(SAML, 'Audience', {}, [input.audience])]),
+    element(SAML, 'Conditions', { NotBefore: slot('notBefore'), NotOnOrAfter: slot('notOnOrAfter') }, [
+      element(SAML, 'AudienceRestrictionCondition', {}, [element(SAML, 'Audience', {}, [slot('audience')])]),
     ]),
     ...statements,
     // ds:Signature is the LAST child of a SAML 1.1 Assertion (schema; §1.4).
@@ -95,9 +112,54 @@ function assertionElement(input: Saml11AssertionInput): XmlElement {
   ]);
 }
 
+// By value counts, e.g. "1,1,1,1" for Entra's four claims: few distinct ones; the cap only bounds odd inputs.
+const shapes = new Map<string, AssertionShape>();
+const MAX_SHAPES = 256;
+
+function assertionShape(attributes: readonly Saml11Attribute[]): AssertionShape {
+  const cacheKey = attributes.map((a) => a.values.length).join(',');
+  let shape = shapes.get(cacheKey);
+  if (shape === undefined) {
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    const slots = attributes.map((a, i) => ({
+      name: `attribute${i}.name`, namespace: `attribute${i}.namespace`, values: a.values.map((_, j) => `attribute${i}.value${j}`),
+    }));
+    const subjects = attributes.length > 0 ? ['attributeStatement', 'authenticationStatement'] : ['authenticationStatement'];
+    shape = { doc: serializeCanonical(assertionTree(slots, subjects)), attributes: slots, subjects };
+    shapes.set(cacheKey, shape);
+  }
+  return shape;
+}
+
+function assertionValues(input: Saml11AssertionInput, attributes: readonly Saml11Attribute[], shape: AssertionShape): Record<string, string> {
+  const values: Record<string, string> = {
+    assertionId: input.assertionId,
+    issueInstant: dateTimeValue(input.issueInstant),
+    issuer: input.issuer,
+    notBefore: dateTimeValue(input.notBefore),
+    notOnOrAfter: dateTimeValue(input.notOnOrAfter),
+    audience: input.audience,
+    authenticationInstant: dateTimeValue(input.authenticationInstant),
+    authenticationMethod: input.authenticationMethod,
+  };
+  for (const statement of shape.subjects) {
+    values[`${statement}.format`] = input.nameIdentifier.format;
+    values[`${statement}.value`] = input.nameIdentifier.value;
+  }
+  attributes.forEach((a, i) => {
+    const slots = shape.attributes[i] as AttributeSlots;
+    values[slots.name] = a.name;
+    values[slots.namespace] = a.namespace;
+    a.values.forEach((v, j) => { values[slots.values[j] as string] = v; });
+  });
+  return values;
+}
+
 /** The signed assertion, canonical XML without any whitespace between elements. */
 export function writeSignedSaml11Assertion(input: Saml11AssertionInput, key: SigningKey, algorithm: SignatureAlgorithm): string {
-  const doc = serializeCanonical(assertionElement(input));
+  const attributes = mergeAttributes(input.attributes);
+  const shape = assertionShape(attributes);
+  const doc = fillDocument(shape.doc, assertionValues(input, attributes, shape));
   const signature = signEnveloped({ canonicalElement: doc.xml, id: input.assertionId, key, algorithm });
   return fillSlot(doc, 'signature', signature);
 }
