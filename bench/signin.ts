@@ -205,6 +205,18 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   ];
 
   console.log(`fedgate bench: ${seconds} s per case, ${concurrency} clients, server pid ${child.pid}, slapd ${slapd.url}, node ${process.version}`);
+  // This minute's physical limit: every token costs one RSA-2048 signature, and a shared machine's
+  // speed drifts by a third over a day. Read the figures below against it.
+  {
+    const { createPrivateKey, sign } = await import('node:crypto');
+    const key = createPrivateKey(spKey.keyPem);
+    const data = Buffer.alloc(700, 1);
+    for (let i = 0; i < 200; i++) sign('sha256', data, key);
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 2000) { sign('sha256', data, key); n++; }
+    console.log(`RSA-2048 signatures alone, this process, this minute: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)}/s (every token needs one)`);
+  }
   for (const [name, op, prepare] of a.cores ? [] : cases.filter(([n]) => !a.only || n.includes(a.only))) {
     const latencies: number[] = [];
     const jars = await Promise.all(Array.from({ length: concurrency }, async () => { const jar: Jar = new Map(); if (prepare) await prepare(jar); return jar; }));
