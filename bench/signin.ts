@@ -3,7 +3,7 @@
  * loopback HTTP from this process. Figures are per CPU-second of the SERVER process (read from
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
- *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --cores]
+ *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --wrk-only | --cores]
  * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core
  * (SAML: each AuthnRequest written beforehand, wrk sending each once).
  * --cores instead runs `fedgate serve` itself over Redis state (a redis-server of the test
@@ -86,7 +86,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   process.on('SIGTERM', () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
 } else {
-  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, cores: { type: 'boolean', default: false } } });
+  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, 'wrk-only': { type: 'boolean', default: false }, cores: { type: 'boolean', default: false } } });
   const seconds = Number(a.seconds);
   const concurrency = Number(a.concurrency);
   const { startSlapd, stopSlapd } = await import('../test/harness/servers.js');
@@ -217,7 +217,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     while (performance.now() - t0 < 2000) { sign('sha256', data, key); n++; }
     console.log(`RSA-2048 signatures alone, this process, this minute: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)}/s (every token needs one)`);
   }
-  for (const [name, op, prepare] of a.cores ? [] : cases.filter(([n]) => !a.only || n.includes(a.only))) {
+  for (const [name, op, prepare] of a.cores || a['wrk-only'] ? [] : cases.filter(([n]) => !a.only || n.includes(a.only))) {
     const latencies: number[] = [];
     const jars = await Promise.all(Array.from({ length: concurrency }, async () => { const jar: Jar = new Map(); if (prepare) await prepare(jar); return jar; }));
     const cpu0 = cpuOf(child.pid!);
@@ -239,7 +239,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   }
   // With wrk (a C client, Debian's package) on the other core and the server pinned to its own,
   // the single-request cases measure the server alone: the per-core figures the README quotes.
-  if (a.wrk && !a.cores) {
+  if ((a.wrk || a['wrk-only']) && !a.cores) {
     execFileSync('taskset', ['-a', '-cp', '0', String(child.pid)], { stdio: 'ignore' }); // every thread of it
     /** A wrk script sending each path once, in turn: a replayed AuthnRequest ID would be refused. */
     const eachOnce = async (sp: InstanceType<typeof SAML>) => {

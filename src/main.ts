@@ -9,6 +9,7 @@ import { runKerberosCheck } from './cli/kerberos-check.js';
 import { runKeys } from './cli/keys.js';
 import { hashPassword } from './directory/file/password-hash.js';
 import { loadKeyStore } from './keys/key-store.js';
+import { derivationSecrets } from './keys/secret-agreement.js';
 import { createLogger } from './observability/logger.js';
 import { serveClusterMetrics } from './observability/metrics-cluster.js';
 import { runPrimary } from './server/cluster-primary.js';
@@ -117,10 +118,11 @@ async function serve(configPath: string | undefined, workersFlag: string | undef
     return 2;
   }
   if (workers === 1) return serveProcess(config, log);
-  // A generated key is made here, once, before the workers start: workers that each found no key
-  // would each make their own, and sign with different keys.
+  // A generated key and generated secrets are made here, once, before the workers start: workers
+  // that each found none would each make their own, and sign or derive identifiers differently.
   try {
     await loadKeyStore(config, log);
+    derivationSecrets(config);
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'fedgate could not start');
     return 1;

@@ -19,7 +19,7 @@ import { createRedisStore } from './state/redis-store.js';
 import type { StateStore } from './state/state-store.js';
 import type { oidcRoutes } from './protocols/oidc/oidc-routes.js';
 import { createServiceProviderRegistry, type ServiceProviderRegistry } from './protocols/saml/service-providers.js';
-import { generatedSecret } from './keys/generated-secret.js';
+import { checkSecretAgreement, derivationSecrets } from './keys/secret-agreement.js';
 
 /**
  * The composition root: every backend is built once here and handed to the app. Nothing else
@@ -93,9 +93,15 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
   } : undefined;
   const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
   serviceProviders = await createServiceProviderRegistry(config, log.child({ component: 'saml' }));
-  // Generated only when a SAML SP exists: a WS-Fed-only installation gets no file it does not use.
-  const hasSaml = config.relyingParties.some((rp) => rp.protocol === 'saml');
-  const samlNameIdSalt = config.saml.persistentIdSalt ?? (hasSaml ? generatedSecret(config.dataDir, 'saml', 'persistent-id-salt') : 'no-saml-service-providers');
+  const secrets = derivationSecrets(config);
+  const samlNameIdSalt = secrets['saml.persistentIdSalt'] ?? 'no-saml-service-providers';
+  // Several nodes share a Redis: they must derive the same identifiers (secret-agreement.ts).
+  if (config.state.type === 'redis') {
+    await checkSecretAgreement(store, secrets).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
+  }
   return {
     config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [],
     oidcRoutes: oidc?.oidcRoutes, serviceProviders, samlNameIdSalt, metrics,

@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from '../app.js';
 import type { Config } from '../config/schema.js';
+import { IdpError } from '../core/errors.js';
 import { DEMO_USERS } from '../cli/embedded-demo.js';
 import { daysUntilExpiry, EXPIRY_WARNING_DAYS } from '../keys/key-store.js';
 import { watchKeyFiles } from '../keys/key-watch.js';
@@ -22,7 +23,7 @@ export async function serveProcess(config: Config, baseLog: Logger): Promise<num
   try {
     services = await buildServices(config, log, config.demo ? { demoUsers: DEMO_USERS } : {});
   } catch (err) {
-    log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'fedgate could not start');
+    log.fatal({ err: err instanceof Error ? err.message : String(err), detail: err instanceof IdpError ? err.detail : undefined }, 'fedgate could not start');
     return 1;
   }
   const app = createApp(services);
