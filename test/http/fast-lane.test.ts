@@ -98,6 +98,28 @@ describe('fast lane in the app: WS-Fed single sign-on', () => {
     expect(await t.services.metrics.registry.getSingleMetricAsString('fedgate_token_request_duration_seconds')).toMatch(/_count\{protocol="wsfed",status="2xx"\} 2/);
   });
 
+  it('reads the client address as Express does (server.trustProxy): insidecorporatenetwork and the audit follow the proxy\'s word only', async () => {
+    const t = await startTestApp({
+      server: { baseUrl: 'http://127.0.0.1:8080', trustProxy: ['127.0.0.1'] }, federation: { internalNetworks: ['10.0.0.0/8'] },
+      relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: ['demo.fedgate.test'] }],
+    });
+    const { agent } = await signIn(t.app, 'alice@demo.fedgate.test', 'Demo-alice-1');
+    const tenant = {
+      domains: [{ name: 'demo.fedgate.test', issuerUri: 'http://demo.fedgate.test/adfs/services/trust/', signingCertificate: t.services.keys.current.certificateBase64 }],
+      users: [{ upn: 'alice@demo.fedgate.test', immutableId: '1MOyofbliUeavN7wEjRWeA==' }],
+    };
+    // The trusted proxy (127.0.0.1) reports an internal client; then a client that wrote an internal address itself.
+    for (const [forwarded, client, inside] of [['10.1.2.3', '10.1.2.3', 'true'], ['10.1.2.3, 203.0.113.9', '203.0.113.9', 'false']] as const) {
+      const res = await agent.get(`/adfs/ls/?${query()}`).set('X-Forwarded-For', forwarded);
+      expect(res.status).toBe(200);
+      const id = res.headers['x-request-id'];
+      expect(t.logs().some((l) => l.msg === 'request completed' && (l.req as { id?: string } | undefined)?.id === id)).toBe(false);
+      const verdict = validateLoginSrfPost(readAutopost(res.text).fields, tenant, { wctx: ENTRA.wctx, sentAt: new Date() });
+      expect(verdict.claims?.insideCorporateNetwork, forwarded).toBe(inside);
+      expect(t.audits('sso.reused').find((e) => e.requestId === id)?.clientIp).toBe(client);
+    }
+  });
+
   it('leaves to Express what the session does not answer: fresh sign-in, another user, no session, bad requests', async () => {
     const { agent, t } = await signedIn();
     expect(location(await agent.get(`/adfs/ls/?${query({ wfresh: '0' })}`))).toMatch(/^\/login\?pending=/);
