@@ -94,13 +94,16 @@ export async function buildServices(config: Config, log: Logger, overrides: Serv
   const oidc = config.relyingParties.some((rp) => rp.protocol === 'oidc') ? await import('./protocols/oidc/oidc-routes.js') : undefined;
   serviceProviders = await createServiceProviderRegistry(config, log.child({ component: 'saml' }));
   const secrets = derivationSecrets(config);
-  const samlNameIdSalt = secrets['saml.persistentIdSalt'] ?? 'no-saml-service-providers';
+  const samlNameIdSalt = secrets['saml.persistentIdSalt']?.[0] ?? 'no-saml-service-providers';
   // Several nodes share a Redis: they must derive the same identifiers (secret-agreement.ts).
   if (config.state.type === 'redis') {
-    await checkSecretAgreement(store, secrets).catch(async (err: unknown) => {
-      await store.close();
+    try {
+      await checkSecretAgreement(store, secrets);
+    } catch (err) {
+      serviceProviders.close();
+      await Promise.allSettled([directory.close(), store.close()]);
       throw err;
-    });
+    }
   }
   return {
     config, log, audit, directory, keys, store, sessions, pipeline, isInternal, negotiate, demoUsers: overrides.demoUsers ?? [],

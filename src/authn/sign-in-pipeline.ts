@@ -36,6 +36,11 @@ export type PasswordResult =
 
 export interface SignInPipeline {
   start(request: SignInRequest, sessionId: string | undefined, ctx: RequestContext): Promise<StartResult>;
+  /**
+   * The principal of the session when it satisfies the request, changing nothing (no audit event,
+   * no application recorded): for a caller that must check more before it answers (the SAML fast lane).
+   */
+  peek(request: Omit<SignInRequest, 'resumePath'>, sessionId: string | undefined): Promise<Principal | undefined>;
   pending(id: string | undefined): Promise<PendingSignIn | undefined>;
   submitPassword(input: PasswordInput, ctx: RequestContext): Promise<PasswordResult>;
   /**
@@ -122,7 +127,7 @@ function isSameUser(user: DirectoryUser, login: string): boolean {
 }
 
 /** Whether an existing session may answer this request without asking the person again. */
-export function sessionSatisfies(session: SsoSession, request: SignInRequest, now: number = Date.now()): boolean {
+export function sessionSatisfies(session: SsoSession, request: Omit<SignInRequest, 'resumePath'>, now: number = Date.now()): boolean {
   if (request.forceFresh) return false;
   if (request.maxAuthAgeMs !== undefined && now - Date.parse(session.principal.authentication.instant) > request.maxAuthAgeMs) return false;
   // Someone typed another user's name at the application (a shared PC): not this session's user.
@@ -225,6 +230,11 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       if (JSON.stringify(pending).length > MAX_PENDING_BYTES) throw badRequest('pending sign-in state too large');
       await store.set(pendingKey(pending.id), pending, deps.pendingLifetimeMs);
       return { kind: 'login-required', pending };
+    },
+
+    async peek(request, sessionId) {
+      const session = await sessions.use(sessionId);
+      return session && sessionSatisfies(session, request, now()) ? session.principal : undefined;
     },
 
     pending: loadPending,

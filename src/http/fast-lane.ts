@@ -105,13 +105,14 @@ export function withFastLane(options: FastLaneOptions, fallback: RequestListener
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
-    const handler = req.method === 'GET' ? routes.get(path) : undefined;
+    // A raw '#' ends the URL for Express's parser and not for node:querystring: not ours.
+    const handler = req.method === 'GET' && !url.includes('#') ? routes.get(path) : undefined;
     if (!handler) return fallback(req, res);
     answer(req, res, handler, path, mark < 0 ? '' : url.slice(mark + 1)).then(
       (answered) => { if (!answered) fallback(req, res); },
       (err: unknown) => {
         // Express meets the same error and answers it (its page, its log line with the reason).
-        log.debug({ err: err instanceof Error ? err.message : String(err), path }, 'fast lane declined after an error');
+        log.warn({ err: err instanceof Error ? err.message : String(err), path }, 'fast lane declined after an error; Express answers it');
         if (!res.headersSent) fallback(req, res);
       },
     );

@@ -18,7 +18,9 @@ const CENSORED = '[redacted]';
  * of lines per second, and names each path where this catches the name anywhere.
  */
 export function censorSecrets(value: unknown, depth = 0): unknown {
-  if (depth > MAX_DEPTH || value === null || typeof value !== 'object' || value instanceof Error || Buffer.isBuffer(value)) return value;
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  // An error is written as pino writes one (message, stack, its own properties), censored like the rest.
+  if (value instanceof Error) return censorSecrets(pino.stdSerializers.err(value), depth);
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
@@ -37,17 +39,25 @@ export function censorSecrets(value: unknown, depth = 0): unknown {
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'fedgate' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
-        // What a line logs. Child loggers bind only what code names: request id, method and path, component.
         log: (object) => censorSecrets(object) as Record<string, unknown>,
       },
     },
     destination,
   );
+  // And what a child logger binds: pino applies no formatter to a child's bindings. Children are
+  // made from their parent by prototype, so this one property covers every descendant.
+  const child = logger.child as unknown as (this: unknown, bindings: pino.Bindings, options?: unknown) => Logger;
+  Object.defineProperty(logger, 'child', {
+    value: function censoredChild(this: unknown, bindings: pino.Bindings, options?: unknown) {
+      return child.call(this, censorSecrets(bindings) as pino.Bindings, options);
+    },
+  });
+  return logger;
 }

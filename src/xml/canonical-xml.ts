@@ -410,8 +410,12 @@ function filled(name: string, position: SlotPosition, fill: SlotFill, lookups: X
   return fill.xml;
 }
 
+/** The finished document: every slot filled (a value missing by mistake would be signed as empty). */
 export function fillSlots(doc: CanonicalDocument, fills: Readonly<Record<string, SlotFill>>): string {
-  return fillDocument(doc, fills).xml;
+  const done = fillDocument(doc, fills);
+  const [open] = done.slots.keys();
+  if (open !== undefined) throw new Error(`slot "${open}" left unfilled`);
+  return done.xml;
 }
 
 /** Inserts a fragment at a slot of a serialised document, checking it is canonical there too. */

@@ -38,6 +38,8 @@ describe('shared secrets across nodes', () => {
       .rejects.toThrow(/oidc\.cookieKeys differs/);
     const second = await node({ saml: { persistentIdSalt: first.services.samlNameIdSalt }, oidc: { pairwiseSalt: oidcFile('pairwise-salt'), cookieKeys: [oidcFile('cookie-key')] } });
     expect(second.services.samlNameIdSalt).toBe(first.services.samlNameIdSalt);
+    // Cookie keys roll: a node that already has the next key in front of the shared one agrees.
+    await node({ saml: { persistentIdSalt: first.services.samlNameIdSalt }, oidc: { pairwiseSalt: oidcFile('pairwise-salt'), cookieKeys: ['next-cookie-key-0123456789abcdefghijkl', oidcFile('cookie-key')] } });
     // What Redis holds is a fingerprint, not the secret.
     const { Redis } = await import('ioredis');
     const client = new Redis(redis.url);

@@ -86,4 +86,14 @@ describe('logger: secrets anywhere', () => {
     expect(logged.deep.a.b.Password).toBe('P1');
     expect(JSON.parse(lines[0]!)).toMatchObject({ list: [{ token: '[redacted]' }, 'plain'], headers: { Cookie: '[redacted]' } });
   });
+
+  it('censors secret-named properties of errors and of child bindings, at any generation', () => {
+    const { log, lines, withoutTime } = capture();
+    const err = Object.assign(new Error('refused'), { token: 'E1', headers: { authorization: 'E2' } });
+    log.error({ err, error: Object.assign(new Error('x'), { password: 'E3' }) }, 'failed');
+    log.child({ password: 'C1', req: { headers: { cookie: 'C2' } } }).child({ privateKey: 'C3' }).info('nested');
+    expect(lines).toHaveLength(2);
+    expect(withoutTime()).not.toMatch(/E1|E2|E3|C1|C2|C3/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ err: { message: 'refused', token: '[redacted]' } });
+  });
 });

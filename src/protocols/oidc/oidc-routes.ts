@@ -245,19 +245,23 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
    * oidc-provider reads its keys once, at construction: when the key store's keys change (another
    * node's `fedgate keys promote`, seen by key-watch.ts) the provider is built again on the next
    * request, so ID tokens are signed with the new current key as WS-Fed and SAML tokens are. The
-   * keys it published before stay in its JWKS until the change after (oidc-provider signs with the
-   * first RS256 key, the current one): a relying party holding a token signed a moment ago still
-   * finds its key. Everything else the provider keeps is in the state store, so nothing is lost.
+   * key it signed with before stays in its JWKS for one ID-token lifetime (oidc-provider signs with
+   * the first RS256 key, the current one): a relying party holding a token signed a moment ago
+   * still finds its key, and a key replaced because it leaked stops being accepted soon after.
+   * Everything else the provider keeps is in the state store, so nothing is lost.
    */
   let published = signingJwks(deps.keys);
-  let built = { generation: deps.keys.generation, ...build(published) };
+  let built = { generation: deps.keys.generation, keptUntil: Infinity, ...build(published) };
   const current = () => {
     if (built.generation !== deps.keys.generation) {
       const fresh = signingJwks(deps.keys);
       const kept = published.keys.filter((k) => k.alg === 'RS256' && !fresh.keys.some((f) => f.kid === k.kid));
-      built = { generation: deps.keys.generation, ...build({ keys: [...fresh.keys, ...kept] }) };
+      built = { generation: deps.keys.generation, keptUntil: Date.now() + ttl.idToken, ...build({ keys: [...fresh.keys, ...kept] }) };
       published = fresh;
       log.info({ kids: fresh.keys.map((k) => k.kid), kept: kept.map((k) => k.kid) }, 'oidc: signing keys changed; the provider now signs with the current key');
+    } else if (Date.now() >= built.keptUntil) {
+      built = { generation: built.generation, keptUntil: Infinity, ...build(published) };
+      log.info({ kids: published.keys.map((k) => k.kid) }, 'oidc: the previous signing key is no longer published');
     }
     return built;
   };

@@ -173,7 +173,9 @@ export function createStateAdapterClass(store: StateStore, options: StateAdapter
       const ttlMs = typeof expiresIn === 'number' ? expiresIn * 1000 : NO_EXPIRY_MS;
       const expiresAt = now() + ttlMs;
       const previous = await store.get<Stored>(recordKey(model, id));
-      if (model === 'Session' && previous && expiresAt - previous.expiresAt < Math.min(SESSION_RESAVE_SLACK_MS, ttlMs / 100)
+      // Only a later expiry may be skipped: a shorter one (a configuration change) is written.
+      const extension = previous ? expiresAt - previous.expiresAt : -1;
+      if (model === 'Session' && previous && extension >= 0 && extension < Math.min(SESSION_RESAVE_SLACK_MS, ttlMs / 100)
         && sameJson({ ...payload, exp: previous.payload.exp }, previous.payload)) return;
       const grantId = grantOf(model, payload);
       const epoch = grantId === undefined ? undefined : await epochFor(grantId, expiresAt);

@@ -114,10 +114,13 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
   const firstUse = (sp: ServiceProvider, requestId: string) =>
     deps.store.setIfAbsent(`saml:authn:${createHash('sha256').update(sp.entityId).digest('base64url')}:${requestId}`, 1, MAX_REQUEST_AGE_MS + 2 * CLOCK_SKEW_MS);
 
+  /** Requests whose AuthnRequest ID the fast lane recorded as used before it declined them. */
+  const usedByFastLane = new WeakSet<object>();
+
   const authnRequest = async (req: Request, res: Response, message: InboundSamlMessage) => {
     const { sp, outcome, signed } = readRequest(message);
     const requestId = outcome.state.requestId!;
-    if (!(await firstUse(sp, requestId))) {
+    if (!usedByFastLane.has(req) && !(await firstUse(sp, requestId))) {
       throw new IdpError('bad_request', 'This sign-in request was already used. Go back to the application and start again.', `replayed AuthnRequest ${requestId} from ${sp.entityId}`);
     }
     req.log.debug({ entityId: sp.entityId, requestId, binding: message.binding, signed }, 'saml: AuthnRequest');
@@ -126,10 +129,10 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
   };
 
   /**
-   * The fast lane: an AuthnRequest by GET from a person whose session answers it. Everything it
-   * checks before the replay cache is free of side effects (the pipeline's passive start parks
-   * nothing), so whatever it declines, Express reads afresh and answers as before; a replayed ID is
-   * declined too, and Express refuses it.
+   * The fast lane: an AuthnRequest by GET from a person whose session answers it. Until the replay
+   * cache, nothing is changed (the session is only peeked at), so whatever it declines Express reads
+   * afresh and answers as before, a replayed ID included. Once the ID is recorded, a decline (a
+   * session that ended that very moment, an error) tells Express the ID was this request's own.
    */
   const fastSignOn: FastHandler = async ({ req, query, id, clientIp, log }) => {
     if (query.SAMLRequest === undefined || query.SAMLResponse !== undefined) return undefined;
@@ -145,9 +148,12 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
     }
     const { sp, outcome, message } = read;
     if (outcome.kind === 'status') return undefined;
+    const principal = await deps.pipeline.peek(outcome.request, sessionId);
+    if (!principal || !outcome.state.acceptedMethods.includes(principal.authentication.kind)) return undefined;
+    if (!(await firstUse(sp, outcome.state.requestId!))) return undefined;
+    usedByFastLane.add(req);
     const started = await deps.pipeline.start({ ...outcome.request, passive: true, resumePath: SAML_RESUME_PATH }, sessionId, { clientIp, requestId: id });
     if (started.kind !== 'signed-in' || !outcome.state.acceptedMethods.includes(started.principal.authentication.kind)) return undefined;
-    if (!(await firstUse(sp, outcome.state.requestId!))) return undefined;
     log.debug({ entityId: sp.entityId, requestId: outcome.state.requestId, binding: message.binding, signed: read.signed }, 'saml: AuthnRequest');
     const page = await successPage(log, sp, outcome.state, started.principal, started.ssoId, req.headers['accept-language'], id);
     return { html: page.html, formAction: page.action, protocol: 'saml' };

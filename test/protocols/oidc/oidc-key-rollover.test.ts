@@ -12,8 +12,8 @@ import { Browser, discover, signInWithCode, startOidcApp, WEB_APP } from './oidc
 const kidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
 
 describe('OpenID Connect after a key rollover', () => {
-  it('signs ID tokens with the promoted key and keeps the previous one in the JWKS', async () => {
-    const app = await startOidcApp();
+  it('signs ID tokens with the promoted key and keeps the previous one in the JWKS for one ID-token lifetime', async () => {
+    const app = await startOidcApp({ oidc: { ttl: { idToken: '3s' } } });
     const { keys } = app.t.services;
     const jwksKids = async () => ((await (await fetch(`${app.issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     const browser = new Browser(app.baseUrl);
@@ -44,5 +44,8 @@ describe('OpenID Connect after a key rollover', () => {
     // The provider was rebuilt, not its state lost: the earlier refresh-less access token still works at userinfo.
     expect((await fetch(`${app.issuer}/me`, { headers: { authorization: `Bearer ${during.tokens.access_token}` } })).status).toBe(200);
     expect(app.t.logs().some((l) => l.msg === 'oidc: signing keys changed; the provider now signs with the current key')).toBe(true);
+    // One ID-token lifetime later the replaced key is gone (a key replaced because it leaked must stop being accepted).
+    await expect.poll(jwksKids, { timeout: 8_000, interval: 250 }).not.toContain(before);
+    expect(await jwksKids()).toContain(promoted);
   });
 });
