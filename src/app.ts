@@ -17,14 +17,31 @@ import { WSFED_PATHS, wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { mexRoutes } from './protocols/wstrust/mex-route.js';
 import { wsTrustRoutes } from './protocols/wstrust/wstrust-routes.js';
-import { federationIdentifier } from './config/schema.js';
+import { federationIdentifier, oidcIssuer } from './config/schema.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { createSamlIssuer } from './protocols/saml/issue-response.js';
 import { createSingleLogout } from './protocols/saml/single-logout.js';
-import { SAML_SSO_PATH, samlSsoRoutes } from './protocols/saml/sso-routes.js';
+import { SAML_RESUME_PATH, SAML_SSO_PATH, samlSsoRoutes } from './protocols/saml/sso-routes.js';
 import { idpInitiatedPage } from './protocols/saml/idp-initiated-page.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
+
+/**
+ * HEAD is GET without the body to Express. On the endpoints that issue a token or take one-shot
+ * state (a pending sign-in, an AuthnRequest ID, an authorization) a HEAD (a link checker, a
+ * prefetch) would spend it on a request that never shows the page, and the person's own GET would
+ * then fail: those endpoints do not allow HEAD.
+ */
+function noHeadWhereOneShot(config: Services['config']): express.RequestHandler {
+  const oidcAuthorize = `${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`;
+  const paths = new Set(['/adfs/ls', '/wsfed', '/adfs/ls/resume', '/signin/resume', SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated']);
+  return (req, res, next) => {
+    if (req.method !== 'HEAD') return next();
+    const path = req.path.toLowerCase().replace(/\/+$/, '');
+    if (!paths.has(path) && !path.startsWith(oidcAuthorize)) return next();
+    res.set('Allow', 'GET, POST').status(405).end();
+  };
+}
 
 /** fedgate's HTTP surface: node:http's request listener (http.createServer(app), supertest(app)). */
 export type App = RequestListener;
@@ -56,6 +73,7 @@ export function createApp(services: Services): App {
   app.use(requestLogging(log, services.metrics.observeRequest));
   const headers = securityHeaders(secure);
   app.use(securityHeadersMiddleware(headers));
+  app.use(noHeadWhereOneShot(config));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
     config, keys: services.keys, store: services.store, pipeline: services.pipeline, sessions: services.sessions, cookie, render,
