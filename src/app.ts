@@ -5,6 +5,7 @@ import proxyaddr from 'proxy-addr';
 import { loginRoutes } from './authn/login-routes.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { withFastLane, type FastHandler, type RequestListener } from './http/fast-lane.js';
+import { refuseHeadOn } from './http/one-shot-head.js';
 import { securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
@@ -13,7 +14,7 @@ import { healthRoutes } from './observability/health-routes.js';
 import { clusterMetricsSource } from './observability/metrics-cluster.js';
 import { metricsRoutes } from './observability/metrics-routes.js';
 import { createWsfedIssuer } from './protocols/wsfed/issue-token.js';
-import { WSFED_PATHS, wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
+import { WSFED_PATHS, WSFED_RESUME_PATH, wsfedRoutes } from './protocols/wsfed/wsfed-routes.js';
 import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { mexRoutes } from './protocols/wstrust/mex-route.js';
 import { wsTrustRoutes } from './protocols/wstrust/wstrust-routes.js';
@@ -25,23 +26,6 @@ import { SAML_RESUME_PATH, SAML_SSO_PATH, samlSsoRoutes } from './protocols/saml
 import { idpInitiatedPage } from './protocols/saml/idp-initiated-page.js';
 import { createProviderPages } from './protocols/oidc/provider-pages.js';
 import type { Services } from './services.js';
-
-/**
- * HEAD is GET without the body to Express. On the endpoints that issue a token or take one-shot
- * state (a pending sign-in, an AuthnRequest ID, an authorization) a HEAD (a link checker, a
- * prefetch) would spend it on a request that never shows the page, and the person's own GET would
- * then fail: those endpoints do not allow HEAD.
- */
-function noHeadWhereOneShot(config: Services['config']): express.RequestHandler {
-  const oidcAuthorize = `${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`;
-  const paths = new Set(['/adfs/ls', '/wsfed', '/adfs/ls/resume', '/signin/resume', SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated']);
-  return (req, res, next) => {
-    if (req.method !== 'HEAD') return next();
-    const path = req.path.toLowerCase().replace(/\/+$/, '');
-    if (!paths.has(path) && !path.startsWith(oidcAuthorize)) return next();
-    res.set('Allow', 'GET, POST').status(405).end();
-  };
-}
 
 /** fedgate's HTTP surface: node:http's request listener (http.createServer(app), supertest(app)). */
 export type App = RequestListener;
@@ -73,7 +57,9 @@ export function createApp(services: Services): App {
   app.use(requestLogging(log, services.metrics.observeRequest));
   const headers = securityHeaders(secure);
   app.use(securityHeadersMiddleware(headers));
-  app.use(noHeadWhereOneShot(config));
+  // A HEAD must not spend what the person's GET needs (a pending sign-in, an AuthnRequest ID).
+  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, '/signin/resume', SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated'],
+    [`${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`]));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
     config, keys: services.keys, store: services.store, pipeline: services.pipeline, sessions: services.sessions, cookie, render,

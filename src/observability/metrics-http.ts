@@ -3,7 +3,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { oidcIssuer, type Config } from '../config/schema.js';
 import type { RequestFinished } from '../http/request-log.js';
 import { SAML_RESUME_PATH, SAML_SSO_PATH } from '../protocols/saml/sso-routes.js';
-import { WSFED_PATHS } from '../protocols/wsfed/wsfed-routes.js';
+import { WSFED_PATHS, WSFED_RESUME_PATH } from '../protocols/wsfed/wsfed-routes.js';
 import { WSTRUST_BASE_PATH } from '../protocols/wstrust/wstrust-routes.js';
 
 export type RequestObserver = RequestFinished;
@@ -29,7 +29,7 @@ function tokenProtocol(req: Request, oidcToken: string): TokenProtocol | undefin
   const url = new URL(req.originalUrl, 'http://fedgate');
   // Express routes ignore case and a trailing slash: so must the label.
   const path = url.pathname.toLowerCase().replace(/\/+$/, '');
-  if (path === '/adfs/ls/resume') return 'wsfed';
+  if (path === WSFED_RESUME_PATH) return 'wsfed';
   if (path === SAML_RESUME_PATH || path === SAML_SSO_PATH || path === '/saml/idp-initiated') return 'saml';
   if ((WSFED_PATHS as readonly string[]).includes(path)) {
     if (param(req, url.searchParams, 'SAMLRequest') !== undefined) return 'saml';

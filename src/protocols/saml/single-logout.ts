@@ -119,8 +119,7 @@ export function createSingleLogout(deps: SingleLogoutDeps): SingleLogout {
     const binding = sp.singleLogout!.binding;
     if (binding === 'redirect') return res.redirect(303, redirectBindingUrl(url, { parameter, xml: write(false), relayState }, signer(sp)));
     const form = postBindingForm(url, { parameter, xml: write(true), relayState });
-    narrowPageCsp(res, 'form-action', [form.action]);
-    deps.render(req, res, 'autopost', { action: form.action, fields: Object.entries(form.fields) });
+    deps.render.post(req, res, form);
   };
 
   const save = (run: LogoutRun) => deps.store.set(runKey(run.id), run, RUN_TTL_MS);

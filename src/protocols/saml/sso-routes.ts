@@ -4,10 +4,9 @@ import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import type { Config } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
-import { narrowPageCsp } from '../../http/csp.js';
 import type { FastHandler } from '../../http/fast-lane.js';
 import { queryParam } from '../../http/params.js';
-import { writeHtml, type RenderPage } from '../../http/render.js';
+import { writeFormPage, type RenderPage } from '../../http/render.js';
 import type { Logger } from '../../observability/logger.js';
 import { requestContext } from '../../http/request-context.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
@@ -62,8 +61,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
   const endpointUrls = [`${base}${SAML_SSO_PATH}`, `${base}${ADFS_PATH}/`, `${base}${ADFS_PATH}`];
 
   const post = (req: Request, res: Response, form: SamlPostForm) => {
-    narrowPageCsp(res, 'form-action', [form.action]);
-    deps.render(req, res, 'autopost', { action: form.action, fields: Object.entries(form.fields) });
+    deps.render.post(req, res, form);
   };
 
   const answerStatus = (req: Request, res: Response, sp: ServiceProvider, state: SamlSignInState, status: StatusAnswer) => {
@@ -86,8 +84,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
       return answerStatus(req, res, sp, state, { code: SAML_STATUS.requester, subCode: SAML_STATUS.noAuthnContext, message: 'The requested authentication context cannot be met' });
     }
     const page = await successPage(req.log, sp, state, principal, ssoId, req.headers['accept-language'], String(req.id));
-    narrowPageCsp(res, 'form-action', [page.action]);
-    writeHtml(res, 200, page.html);
+    writeFormPage(res, page.action, page.html);
   };
 
   const signIn = async (req: Request, res: Response, state: SamlSignInState, request: Omit<Parameters<SignInPipeline['start']>[0], 'resumePath'>, sp: ServiceProvider) => {

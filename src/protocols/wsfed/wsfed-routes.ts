@@ -3,11 +3,10 @@ import type { Config, WsfedRelyingPartyConfig } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
 import type { NetworkTest } from '../../http/client-network.js';
-import { narrowPageCsp } from '../../http/csp.js';
 import type { FastHandler } from '../../http/fast-lane.js';
 import { formParam, queryParam } from '../../http/params.js';
 import { requestContext } from '../../http/request-context.js';
-import { writeHtml, type RenderPage } from '../../http/render.js';
+import { writeFormPage, type RenderPage } from '../../http/render.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { IssueSignInResponse } from './issue-token.js';
@@ -30,7 +29,7 @@ export interface WsfedRouteDeps {
 }
 
 export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
-const RESUME_PATH = '/adfs/ls/resume';
+export const WSFED_RESUME_PATH = '/adfs/ls/resume';
 const PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wfresh', 'wauth', 'prompt', 'username', 'login_hint', 'client-request-id'] as const;
 
 /** A parameter from the query or, for a POSTed request, the form (strict: one value or none). */
@@ -60,15 +59,14 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
 
   const respond = (req: Request, res: Response, rp: WsfedRelyingPartyConfig, state: WsfedState, principal: Parameters<IssueSignInResponse>[0]) => {
     const page = tokenPage(req.log, rp, state, principal, { ...requestContext(req), acceptLanguage: req.headers['accept-language'], clientRequestId: param(req, 'client-request-id') });
-    narrowPageCsp(res, 'form-action', [page.action]);
-    writeHtml(res, 200, page.html);
+    writeFormPage(res, page.action, page.html);
   };
 
   const signIn = async (req: Request, res: Response) => {
     const params = Object.fromEntries(PARAMS.map((p) => [p, param(req, p)])) as SignInParams;
     const parsed = parseSignIn(params, relyingParties);
     req.log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
-    const result = await deps.pipeline.start({ ...parsed.request, resumePath: RESUME_PATH }, deps.cookie.read(req), requestContext(req));
+    const result = await deps.pipeline.start({ ...parsed.request, resumePath: WSFED_RESUME_PATH }, deps.cookie.read(req), requestContext(req));
     if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
     else if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
     else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
@@ -87,7 +85,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     }
     log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
     // Passive: a session that does not do parks nothing here; Express then sends the person to the form.
-    const result = await deps.pipeline.start({ ...parsed.request, passive: true, resumePath: RESUME_PATH }, sessionId, { clientIp, requestId: id });
+    const result = await deps.pipeline.start({ ...parsed.request, passive: true, resumePath: WSFED_RESUME_PATH }, sessionId, { clientIp, requestId: id });
     if (result.kind !== 'signed-in') return undefined;
     const page = tokenPage(log, parsed.rp, parsed.state, result.principal, { clientIp, requestId: id, acceptLanguage: req.headers['accept-language'], clientRequestId: params['client-request-id'] });
     return { html: page.html, formAction: page.action, protocol: 'wsfed' };
@@ -112,11 +110,11 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     throw new IdpError('bad_request', 'The request could not be understood.', `unsupported wa ${wa ?? '(none)'}`);
   };
 
-  router.get(RESUME_PATH, async (req, res) => {
+  router.get(WSFED_RESUME_PATH, async (req, res) => {
     const done = await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req));
     const state = done?.pending.protocolState as Partial<WsfedState> | undefined;
     const rp = state?.protocol === 'wsfed' && state.realm !== undefined ? byRealm.get(state.realm) : undefined;
-    if (!done || !state || !rp || done.pending.resumePath !== RESUME_PATH || state.replyUrl === undefined || !rp.replyUrls.includes(state.replyUrl)) {
+    if (!done || !state || !rp || done.pending.resumePath !== WSFED_RESUME_PATH || state.replyUrl === undefined || !rp.replyUrls.includes(state.replyUrl)) {
       throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'wsfed resume without a completed pending sign-in');
     }
     respond(req, res, rp, state as WsfedState, done.principal);
