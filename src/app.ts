@@ -3,9 +3,11 @@ import { existsSync } from 'node:fs';
 import express from 'express';
 import proxyaddr from 'proxy-addr';
 import { loginRoutes } from './authn/login-routes.js';
+import type { Resumers } from './authn/sign-in-steps.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { withFastLane, type FastHandler, type RequestListener } from './http/fast-lane.js';
 import { refuseHeadOn } from './http/one-shot-head.js';
+import { parseQueryOnce } from './http/params.js';
 import { securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
@@ -19,7 +21,7 @@ import { metadataRoutes } from './protocols/wsfed/metadata-route.js';
 import { mexRoutes } from './protocols/wstrust/mex-route.js';
 import { wsTrustRoutes } from './protocols/wstrust/wstrust-routes.js';
 import { federationIdentifier, oidcIssuer } from './config/schema.js';
-import { portalRoutes } from './portal/portal-routes.js';
+import { PORTAL_RESUME_PATH, portalRoutes } from './portal/portal-routes.js';
 import { createSamlIssuer } from './protocols/saml/issue-response.js';
 import { createSingleLogout } from './protocols/saml/single-logout.js';
 import { SAML_RESUME_PATH, SAML_SSO_PATH, samlSsoRoutes } from './protocols/saml/sso-routes.js';
@@ -54,11 +56,12 @@ export function createApp(services: Services): App {
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
   app.disable('etag'); // every page is no-store: an ETag would only cost a hash of each response
+  app.use(parseQueryOnce);
   app.use(requestLogging(log, services.metrics.observeRequest));
   const headers = securityHeaders(secure);
   app.use(securityHeadersMiddleware(headers));
   // A HEAD must not spend what the person's GET needs (a pending sign-in, an AuthnRequest ID).
-  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, '/signin/resume', SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated'],
+  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, PORTAL_RESUME_PATH, SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated'],
     [`${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`]));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
@@ -81,26 +84,32 @@ export function createApp(services: Services): App {
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, keys: services.keys,
     store: services.store, sessions: services.sessions, sessionIndex: samlIssuer.sessionIndex, onSignedOut: oidc?.backchannel.signedOut,
   });
-  app.use(loginRoutes({
+  // How each protocol finishes a sign-in, by resume path: the form's POST answers with it (sign-in-steps.ts).
+  const resumers: Resumers = new Map();
+  const login = loginRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render, secure,
     keepMeSignedIn: config.session.keepMeSignedIn, passwordChangeUrl: config.branding.passwordChangeUrl, applicationName,
-    negotiate: services.negotiate, signOut: singleLogout.signOut,
-  }));
-  app.use(portalRoutes({
+    negotiate: services.negotiate, signOut: singleLogout.signOut, resumers,
+  });
+  const { showSignIn } = login;
+  app.use(login.router);
+  const portal = portalRoutes({
     pipeline: services.pipeline, sessions: services.sessions, cookie, render,
     directoryDescription: services.directory.describe(),
     // A SAML SP named only by its metadata has no identifier in the configuration.
     applications: config.relyingParties.flatMap((rp) => (rp.identifier === undefined ? [] : [{ ...rp, identifier: rp.identifier }])),
     demoUsers: services.demoUsers,
     netbiosDomain,
-  }));
+    showSignIn,
+  });
+  app.use(portal.router);
   app.use(metadataRoutes(config, services.keys));
   app.use(singleLogout.router);
   if (config.saml.idpInitiatedSignOnPage) app.use(idpInitiatedPage({ render, serviceProviders: services.serviceProviders }));
   // Before WS-Fed: /adfs/ls/ carries SAML messages too, and this router passes on what is not SAML.
   const saml = samlSsoRoutes({
     config, pipeline: services.pipeline, cookie, render, serviceProviders: services.serviceProviders, issuer: samlIssuer,
-    store: services.store, logout: singleLogout.handle, record: singleLogout.record,
+    store: services.store, logout: singleLogout.handle, record: singleLogout.record, showSignIn,
   });
   app.use(saml.router);
   const wsfedIssuer = createWsfedIssuer({ keys: services.keys, defaultIssuer: federationIdentifier(config), netbiosDomain });
@@ -109,8 +118,10 @@ export function createApp(services: Services): App {
     issue: wsfedIssuer,
     isInternal: services.isInternal,
     signOut: singleLogout.signOut,
+    showSignIn,
   });
   app.use(wsfed.router);
+  resumers.set(PORTAL_RESUME_PATH, portal.resume).set(SAML_RESUME_PATH, saml.resume).set(WSFED_RESUME_PATH, wsfed.resume);
   // WS-Trust (rich clients, Windows PRT, hybrid join): the same tokens as passive WS-Fed.
   app.use(mexRoutes(config));
   app.use(wsTrustRoutes({ config, pipeline: services.pipeline, issue: wsfedIssuer, isInternal: services.isInternal, negotiate: services.negotiate }));

@@ -13,6 +13,8 @@ import { pickMessages } from '../i18n/messages.js';
 import type { Sessions } from '../session/sessions.js';
 import { MAX_LOGIN_LENGTH, type PasswordFailure, type SignInPipeline } from './sign-in-pipeline.js';
 import type { SignOut } from '../protocols/saml/single-logout.js';
+import type { Resumers, ShowSignIn } from './sign-in-steps.js';
+import { markResponse } from '../observability/token-mark.js';
 
 /** The sign-in form (/login) and the sign-out page (/logout), shared by every protocol. */
 export interface LoginRouteDeps {
@@ -29,6 +31,8 @@ export interface LoginRouteDeps {
   readonly negotiate?: NegotiateDeps | undefined;
   /** Ends the session and tells its applications (single-logout.ts). */
   readonly signOut: SignOut;
+  /** How protocols finish, by resume path: a sign-in's POST is answered with the protocol's page. */
+  readonly resumers: Resumers;
 }
 
 export interface NegotiateDeps {
@@ -47,7 +51,7 @@ const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {
 const signinExpired = () =>
   new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'unknown or expired pending sign-in');
 
-export function loginRoutes(deps: LoginRouteDeps): Router {
+export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn: ShowSignIn } {
   const router = Router();
 
   const showForm = (req: Request, res: Response, pendingId: string, application: string, username: string,
@@ -62,6 +66,26 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
     }, failure === undefined ? 200 : FAILURE_STATUS[failure]);
   };
 
+  const offersNegotiate = (req: Request, pending: PendingSignIn, negotiate: NegotiateDeps) =>
+    negotiate.policy.offer(pending, { ip: requestContext(req).clientIp, userAgent: req.headers['user-agent'] }) && negotiate.acceptor.status().available;
+
+  /** The form, at the application's own request; /login first when the browser may hold a Kerberos ticket (the 401 happens there). */
+  const showSignIn: ShowSignIn = (req, res, pending) => {
+    if (deps.negotiate && offersNegotiate(req, pending, deps.negotiate)) {
+      res.redirect(303, `/login?pending=${encodeURIComponent(pending.id)}`);
+      return;
+    }
+    markResponse(res, { signInForm: true });
+    showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
+  };
+
+  /** Signed in: the protocol's answer at once where it has registered how, else a redirect to its resume path. */
+  const resume = async (req: Request, res: Response, signedIn: { sessionId: string; resumeUrl: string }, pending: PendingSignIn) => {
+    const finish = deps.resumers.get(pending.resumePath);
+    if (finish) await finish(req, res, pending.id, signedIn.sessionId);
+    else res.redirect(303, signedIn.resumeUrl);
+  };
+
   router.get('/login', async (req, res) => {
     const pending = await deps.pipeline.pending(queryParam(req, 'pending'));
     if (!pending) throw signinExpired();
@@ -72,10 +96,9 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
         await signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
         return;
       }
-      const offered = negotiate.policy.offer(pending, { ip: requestContext(req).clientIp, userAgent: req.headers['user-agent'] });
       // One attempt per pending sign-in: a browser without a ticket renders the 401's body, which
       // moves on to the form at once (and the cookie and the query both stop a second 401).
-      if (offered && negotiate.acceptor.status().available && queryParam(req, 'negotiate') !== 'no' && readCookie(req, NEGOTIATE_COOKIE) !== pending.id) {
+      if (offersNegotiate(req, pending, negotiate) && queryParam(req, 'negotiate') !== 'no' && readCookie(req, NEGOTIATE_COOKIE) !== pending.id) {
         setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
         const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
         res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
@@ -109,7 +132,7 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
     // The mutual-authentication token lets the client check it talked to the real service.
     if (result.responseToken) res.set('WWW-Authenticate', `Negotiate ${result.responseToken}`);
     deps.cookie.set(res, signedIn.sessionId, signedIn.session);
-    res.redirect(303, signedIn.resumeUrl);
+    await resume(req, res, signedIn, pending);
   };
 
   router.post('/login', async (req, res) => {
@@ -132,7 +155,7 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
       return;
     }
     deps.cookie.set(res, result.sessionId, result.session);
-    res.redirect(303, result.resumeUrl);
+    await resume(req, res, result, pending);
   });
 
   router.get('/logout', async (req, res) => {
@@ -151,5 +174,5 @@ export function loginRoutes(deps: LoginRouteDeps): Router {
     await deps.signOut(req, res, { kind: 'page', continueUrl: undefined });
   });
 
-  return router;
+  return { router, showSignIn };
 }

@@ -14,7 +14,7 @@ import type { RateLimiter } from './rate-limit.js';
  *   start  -> reuse an SSO session that satisfies the request, or park the request as a pending
  *             sign-in and send the person to the sign-in page (or fail at once when passive);
  *   submitPassword -> rate limits, the directory, a new session, then back to the protocol;
- *   finish -> the protocol's resume endpoint takes the pending sign-in (once) with its principal.
+ *   finish -> the protocol's resume (the form's POST, or its resume endpoint) takes the pending sign-in (once) with its principal.
  * Kerberos (a later issue) slots in as another way to complete a pending sign-in.
  */
 export interface RequestContext {

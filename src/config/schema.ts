@@ -98,6 +98,12 @@ const groupsSchema = z.strictObject({
   filter: z.string().default('(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))'),
   /** Levels of nesting the search strategy follows. */
   maxDepth: z.number().int().min(1).max(32).default(8),
+  /**
+   * memberOf strategy: how long a group's name and parent groups are remembered (0: not at all).
+   * The user's own memberships are read at every sign-in; only group-in-group nesting and group
+   * names wait this long to change, which spares a directory round trip per group per sign-in.
+   */
+  cacheTime: z.union([z.literal(0), duration]).default(60_000),
 });
 
 const ldapDirectorySchema = z.strictObject({
@@ -129,7 +135,7 @@ const ldapDirectorySchema = z.strictObject({
   /** Attributes that may hold the source anchor, first present wins (entra-federation.md §7). */
   sourceAnchor: z.union([z.string(), z.array(z.string()).min(1)]).default(['mS-DS-ConsistencyGuid', 'objectGUID'])
     .transform((v) => (typeof v === 'string' ? (v === 'mS-DS-ConsistencyGuid' ? [v, 'objectGUID'] : [v]) : v)),
-  groups: groupsSchema.default({ strategy: 'in-chain', nameAttribute: 'cn', filter: '(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))', maxDepth: 8 }),
+  groups: groupsSchema.default({ strategy: 'in-chain', nameAttribute: 'cn', filter: '(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))', maxDepth: 8, cacheTime: 60_000 }),
 });
 
 const fileDirectorySchema = z.strictObject({

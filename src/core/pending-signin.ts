@@ -1,8 +1,9 @@
 /**
  * What an application asked for, in protocol-neutral terms. A protocol module turns its request
  * (wsignin1.0, AuthnRequest, /authorize) into one of these and hands it to the sign-in pipeline;
- * after the person has signed in, the pipeline sends the browser to `resumePath?pending=<id>`,
- * where the protocol finishes with the protocol state it stored here.
+ * after the person has signed in, the protocol finishes with the protocol state it stored here:
+ * at once, in the answer to the sign-in form's POST, when it registered how (authn/sign-in-steps.ts),
+ * else after the browser is sent to `resumePath?pending=<id>`.
  */
 export interface SignInRequest {
   /** Relying party identifier, or "portal" for fedgate's own pages. */

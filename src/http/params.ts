@@ -15,6 +15,15 @@ function single(source: unknown, name: string, where: string): string | undefine
   return value;
 }
 
+/**
+ * Express 5's req.query is a getter that parses the query string again at every read; the routes
+ * read a dozen parameters. The first middleware parses it once and keeps the result on the request.
+ */
+export function parseQueryOnce(req: Request, _res: unknown, next: () => void): void {
+  Object.defineProperty(req, 'query', { value: req.query, configurable: true, enumerable: true, writable: true });
+  next();
+}
+
 export function queryParam(req: Request, name: string): string | undefined {
   return single(req.query, name, 'query');
 }

@@ -5,10 +5,11 @@ import type { RequestFinished } from '../http/request-log.js';
 import { SAML_RESUME_PATH, SAML_SSO_PATH } from '../protocols/saml/sso-routes.js';
 import { WSFED_PATHS, WSFED_RESUME_PATH } from '../protocols/wsfed/wsfed-routes.js';
 import { WSTRUST_BASE_PATH } from '../protocols/wstrust/wstrust-routes.js';
+import type { TokenMetricMark, TokenProtocol } from './token-mark.js';
 
 export type RequestObserver = RequestFinished;
 
-export type TokenProtocol = 'wsfed' | 'saml' | 'wstrust' | 'oidc';
+export type { TokenProtocol };
 
 /** A token answer the fast lane wrote (fast-lane.ts): Express's request hooks never see it. */
 export type TokenObserver = (protocol: TokenProtocol, status: number, seconds: number) => void;
@@ -43,9 +44,10 @@ function tokenProtocol(req: Request, oidcToken: string): TokenProtocol | undefin
 
 /**
  * fedgate_token_request_duration_seconds: response times of the token endpoints, by protocol and
- * status class. 2xx are tokens answered (and, on /adfs/ls, SAML logout messages), 3xx sends to
- * the sign-in form, 4xx/5xx refusals; the whole request is timed, so the directory and the state
- * store are in it.
+ * status class. 2xx are tokens answered (single sign-on, or the sign-in form's POST; on /adfs/ls
+ * also SAML logout messages), 3xx sends to the sign-in page at /login (Kerberos), 4xx/5xx
+ * refusals; the whole request is timed, so the directory and the state store are in it. The form
+ * itself is not a token answer and is not counted.
  */
 export function tokenRequestObserver(config: Config, registers: Registry[]): { observeRequest: RequestObserver; observeToken: TokenObserver } {
   const oidcToken = `${new URL(oidcIssuer(config)).pathname.toLowerCase().replace(/\/+$/, '')}/token`;
@@ -56,7 +58,9 @@ export function tokenRequestObserver(config: Config, registers: Registry[]): { o
   const observeToken: TokenObserver = (protocol, status, seconds) => histogram.observe({ protocol, status: `${Math.floor(status / 100)}xx` }, seconds);
   return {
     observeRequest: (req, status, seconds) => {
-      const protocol = tokenProtocol(req, oidcToken);
+      const mark = (req.res?.locals ?? {}) as TokenMetricMark;
+      if (mark.signInForm) return;
+      const protocol = mark.tokenProtocol ?? tokenProtocol(req, oidcToken);
       if (protocol) observeToken(protocol, status, seconds);
     },
     observeToken,

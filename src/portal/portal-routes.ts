@@ -7,6 +7,7 @@ import { requestContext } from '../http/request-context.js';
 import type { RenderPage } from '../http/render.js';
 import type { SessionCookie } from '../http/session-cookie.js';
 import type { Sessions } from '../session/sessions.js';
+import type { Resume, ShowSignIn } from '../authn/sign-in-steps.js';
 
 /**
  * fedgate's own start page: what is configured, a sign-in link, and the signed-in person's claims.
@@ -28,6 +29,8 @@ export interface PortalDeps {
   readonly applications: readonly { protocol: string; identifier: string; displayName?: string | undefined }[];
   readonly demoUsers: readonly DemoUser[];
   readonly netbiosDomain: string | undefined;
+  /** The sign-in form, answered at /signin itself (sign-in-steps.ts). */
+  readonly showSignIn: ShowSignIn;
 }
 
 const ENDPOINTS = [
@@ -35,7 +38,9 @@ const ENDPOINTS = [
   { name: 'Readiness (/readyz)', url: '/readyz' },
 ];
 
-export function portalRoutes(deps: PortalDeps): Router {
+export const PORTAL_RESUME_PATH = '/signin/resume';
+
+export function portalRoutes(deps: PortalDeps): { router: Router; resume: Resume } {
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -53,18 +58,19 @@ export function portalRoutes(deps: PortalDeps): Router {
   /** `?fresh=1` asks for a new sign-in even with a session (as prompt=login does). */
   router.get('/signin', async (req, res) => {
     const result = await deps.pipeline.start({
-      application: 'portal', resumePath: '/signin/resume', forceFresh: queryParam(req, 'fresh') === '1',
+      application: 'portal', resumePath: PORTAL_RESUME_PATH, forceFresh: queryParam(req, 'fresh') === '1',
       loginHint: queryParam(req, 'login_hint'),
     }, deps.cookie.read(req), requestContext(req));
-    if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
+    if (result.kind === 'login-required') deps.showSignIn(req, res, result.pending);
     else res.redirect(303, '/');
   });
 
-  router.get('/signin/resume', async (req, res) => {
-    const done = await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req));
+  const resume: Resume = async (_req, res, pendingId, sessionId) => {
+    const done = await deps.pipeline.finish(pendingId, sessionId);
     if (!done) throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Start again from the start page.', 'resume without a completed pending sign-in');
     res.redirect(303, '/');
-  });
+  };
+  router.get(PORTAL_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
 
-  return router;
+  return { router, resume };
 }

@@ -14,6 +14,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { postEncoded, postSamlRequest, redirectEncoded } from '../http/saml-flow.js';
+import { isSignInForm } from '../http/sign-in-flow.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 import { signingKey } from '../xml/signature-oracles.js';
 import { HMAC_SHA1, sign } from '../xml/inbound/signed-samples.js';
@@ -62,10 +63,12 @@ function expectStatus(res: Answer, acs: string, subCode: string): void {
   expect(Buffer.from(form.fields.SAMLResponse!, 'base64').toString('utf8')).toContain(`urn:oasis:names:tc:SAML:2.0:status:${subCode}`);
 }
 
-/** Asked who the person is: the request was accepted. */
+/** Asked who the person is (the sign-in form is the answer): the request was accepted. */
 const expectAccepted = (res: Answer) => {
-  expect(res.status, res.text.slice(0, 200)).toBe(303);
-  expect(res.headers.location).toMatch(/^\/login\?pending=/);
+  expect(res.status, res.text.slice(0, 200)).toBe(200);
+  expect(isSignInForm(res), 'the sign-in form').toBe(true);
+  expect(res.text).not.toContain('id="autopost"');
+  expect(res.text).not.toContain('SAMLResponse');
 };
 
 describe.each<MessageKind>(['AuthnRequest', 'LogoutRequest', 'LogoutResponse'])('signature wrapping and stripping: %s', (kind) => {
@@ -277,10 +280,13 @@ describe('single logout cannot be used against a session the SP had no part in',
     const agent = request.agent(t.app);
     const first = await postSamlRequest(agent, { SAMLRequest: postEncoded(signed('AuthnRequest')) }, ALICE);
     expect(first.status).toBe(200);
+    readAutopost(first.text);
     const stranger = message('LogoutRequest', { issuer: OPEN_SP, attributes: { Destination: undefined } }).replace('alice-pairwise-id', 'someone-else');
     await agent.get(`/saml/slo?SAMLRequest=${encodeURIComponent(redirectEncoded(stranger))}`);
     // Still signed in: the strict SP gets its response without the sign-in page.
     const again = await agent.post('/saml/sso').type('form').send({ SAMLRequest: postEncoded(signed('AuthnRequest')) });
     expect(again.status).toBe(200);
+    expect(isSignInForm(again), 'no sign-in form').toBe(false);
+    expect(readAutopost(again.text).action).toBe('https://sp.example.test/acs');
   });
 });

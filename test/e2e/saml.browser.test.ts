@@ -111,7 +111,7 @@ describe('SAML 2.0 in chromium, two node-saml SPs', () => {
   };
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `saml-${name}.png`), fullPage: true });
   const signIn = async (page: Page) => {
-    await page.waitForURL(/\/login\?pending=/);
+    await page.locator('form[action="/login"] input[name="pending"]').waitFor({ state: 'attached' }); // the form is the request's own answer
     await page.getByLabel('User name').fill(ALICE.login);
     await page.getByLabel('Password').fill(ALICE.password);
   };
@@ -154,7 +154,7 @@ describe('SAML 2.0 in chromium, two node-saml SPs', () => {
 
     // The fedgate session is gone too: SP B gets the sign-in page again.
     await page.goto(`${spB.origin}/login`);
-    await page.waitForURL(/\/login\?pending=/);
+    await page.locator('form[action="/login"] input[name="pending"]').waitFor({ state: 'attached' }); // the form is the request's own answer
     expect(violations).toEqual([]);
     await page.close();
   });

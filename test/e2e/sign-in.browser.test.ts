@@ -28,7 +28,7 @@ describe('sign-in pages in a real browser', () => {
     await expect(page.locator('.demo-banner')).toBeTruthy();
     await page.screenshot({ path: join(ARTIFACTS, '01-home.png'), fullPage: true });
     await page.click('#signin-link');
-    await page.waitForURL(/\/login\?pending=/);
+    await page.locator('form[action="/login"] input[name="pending"]').waitFor({ state: 'attached' }); // the form is the request's own answer
     // Accessible: every field is reachable by its label.
     await page.getByLabel('User name').fill('alice@demo.fedgate.test');
     await page.getByLabel('Password').fill('Demo-alice-1');

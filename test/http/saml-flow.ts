@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { hiddenField, location, type Agent } from './sign-in-flow.js';
+import { formOf, isSignInForm, type Agent } from './sign-in-flow.js';
 
 /**
  * A SAML SP's side of the browser round trip, for HTTP tests: the message encoded for its binding,
@@ -24,13 +24,9 @@ export async function postSamlRequest(agent: Agent, fields: Record<string, strin
   return signInIfAsked(agent, await agent.post(path).type('form').send(fields), credentials);
 }
 
-/** Follows a redirect to the sign-in page, signs in and returns what the resume step answers; any other answer as is. */
+/** When the answer is the sign-in form, signs in and returns what the form's POST answers; any other answer as is. */
 export async function signInIfAsked(agent: Agent, res: Awaited<ReturnType<Agent['get']>>, credentials?: Credentials) {
-  if (res.status !== 303 || !credentials || !location(res).startsWith('/login?')) return res;
-  const form = await agent.get(location(res));
-  expect(form.status).toBe(200);
-  const submitted = await agent.post('/login').type('form')
-    .send({ pending: hiddenField(form.text, 'pending'), csrf: hiddenField(form.text, 'csrf'), UserName: credentials.login, Password: credentials.password });
-  expect(submitted.status, submitted.text.slice(0, 300)).toBe(303);
-  return agent.get(location(submitted));
+  if (!credentials || !isSignInForm(res)) return res;
+  const { pending, csrf } = await formOf(agent, res);
+  return agent.post('/login').type('form').send({ pending, csrf, UserName: credentials.login, Password: credentials.password });
 }

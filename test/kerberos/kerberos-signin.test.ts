@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { curlNegotiate, kinit, mitKdc, negotiateToken, ntlmToken } from '../harness/kerberos.js';
 import { USERS } from '../harness/users.js';
 import { listen } from '../e2e/browser.js';
-import { location } from '../http/sign-in-flow.js';
+import { isSignInForm, location } from '../http/sign-in-flow.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 
@@ -40,26 +40,35 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
     const t = await kerberosApp();
     const agent = request.agent(t.app);
     const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    // Negotiate may be offered: /signin still redirects to /login, where the 401 happens.
+    expect(started.status).toBe(303);
+    expect(location(started)).toMatch(/^\/login\?pending=/);
     const challenge = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
     expect(challenge.status).toBe(401);
     expect(challenge.headers['www-authenticate']).toBe('Negotiate');
     expect(challenge.headers.refresh).toMatch(/^0; url=\/login\?pending=.*&negotiate=no$/);
     expect(challenge.text).toContain('id="to-form"');
     // No ticket: the browser follows the body; and the same pending sign-in never challenges twice.
-    expect((await agent.get(String(challenge.headers.refresh).replace(/^0; url=/, '')).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
-    expect((await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
+    const followed = await agent.get(String(challenge.headers.refresh).replace(/^0; url=/, '')).set('User-Agent', EDGE_ON_WINDOWS);
+    expect(followed.status).toBe(200);
+    expect(isSignInForm(followed)).toBe(true);
+    const again = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
+    expect(again.status).toBe(200);
+    expect(isSignInForm(again)).toBe(true);
   });
 
-  it('a ticket signs alice in with no form: Windows method, mutual authentication, resume', async () => {
+  it('a ticket signs alice in with no form: Windows method, mutual authentication, the portal answered at once', async () => {
     const t = await kerberosApp();
     const agent = request.agent(t.app);
     const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    expect(started.status).toBe(303);
+    expect(location(started)).toMatch(/^\/login\?pending=/);
     const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
     const answered = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
+    // The ticket's GET is answered with the portal's own answer: no hop through /signin/resume.
     expect(answered.status).toBe(303);
-    expect(answered.headers.location).toMatch(/^\/signin\/resume\?pending=/);
+    expect(answered.headers.location).toBe('/');
     await token.verifyServerToken(String(answered.headers['www-authenticate'])); // the client checks it talked to the real service
-    await agent.get(location(answered));
     const home = await agent.get('/');
     expect(home.text).toContain('alice@example.test');
     expect(home.text).toContain('http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/windows');
@@ -73,6 +82,7 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
       const url = baseUrl.replace('127.0.0.1', 'localhost') + entraStart;
       const res = await curlNegotiate(url, { krb5Config: kdc.krb5Config, ccache: aliceCache, userAgent: EDGE_ON_WINDOWS, followRedirects: true, challengeFirst: true, cookieJar: join(mkdtempSync(join(tmpdir(), 'fedgate-curl-')), 'cookies') });
       expect(res.statuses).toContain(401); // asked, as a browser is
+      expect(res.redirects).toEqual([expect.stringMatching(/^\/login\?pending=/)]); // the ticket's GET answers with the token page
       expect(res.status).toBe(200);
       const form = readAutopost(res.body);
       const verdict = validateLoginSrfPost(form.fields, {
@@ -114,9 +124,10 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
   ])('is not offered to %s: the form at once', async (_name, kerberos, extra, userAgent, start) => {
     const t = await kerberosApp(kerberos, extra);
     const agent = request.agent(t.app);
-    const started = await agent.get(start).set('User-Agent', userAgent);
-    const page = await agent.get(location(started)).set('User-Agent', userAgent);
+    // The form is the answer to the start itself: no redirect to /login, no 401.
+    const page = await agent.get(start).set('User-Agent', userAgent);
     expect(page.status).toBe(200);
+    expect(isSignInForm(page)).toBe(true);
     expect(page.headers['www-authenticate']).toBeUndefined();
     await t.services.directory.close();
   });
@@ -144,6 +155,7 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
     const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
     const res = await agent.get(location(started)).set('Authorization', token.header);
     expect(res.status).toBe(200);
+    expect(isSignInForm(res)).toBe(true);
     expect(t.audits('signin.success')).toHaveLength(0);
     await t.services.directory.close();
   });
@@ -156,8 +168,11 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
     expect(ready.body.checks.kerberos.ok).toBe(false);
     expect(ready.body.checks.kerberos.detail).toMatch(/keytab/);
     const agent = request.agent(t.app);
-    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
-    expect((await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(200);
+    // Not offered while unavailable: /signin answers with the form itself.
+    const page = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    expect(page.status).toBe(200);
+    expect(isSignInForm(page)).toBe(true);
+    expect(page.headers['www-authenticate']).toBeUndefined();
     expect(t.logs().some((l) => l.msg === 'kerberos: unavailable; everyone gets the password form')).toBe(true);
     await t.services.directory.close();
   });

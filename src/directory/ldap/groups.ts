@@ -24,8 +24,40 @@ const MEMBERS_PER_SEARCH = 50;
 
 type GroupsConfig = LdapDirectoryConfig['groups'];
 
+/**
+ * Groups read by the memberOf strategy (name and parent groups), remembered for config.cacheTime.
+ * Concurrent sign-ins of members of one group share one read; a failed read is not remembered.
+ */
+export interface GroupCache {
+  read(dn: string, load: () => Promise<Entry | undefined>): Promise<Entry | undefined>;
+}
+
+/** Groups remembered at most: a directory with more groups than this simply reads the others again. */
+const MAX_CACHED_GROUPS = 20_000;
+
+export function createGroupCache(ttlMs: number, now: () => number = Date.now): GroupCache {
+  const groups = new Map<string, { readonly until: number; readonly entry: Promise<Entry | undefined> }>();
+  return {
+    read(dn, load) {
+      if (ttlMs <= 0) return load();
+      const key = dn.toLowerCase();
+      const cached = groups.get(key);
+      if (cached && cached.until > now()) return cached.entry;
+      groups.delete(key);
+      // Map order is insertion order: the first key is the oldest.
+      if (groups.size >= MAX_CACHED_GROUPS) groups.delete(groups.keys().next().value!);
+      const entry = load();
+      groups.set(key, { until: now() + ttlMs, entry });
+      entry.catch(() => { if (groups.get(key)?.entry === entry) groups.delete(key); });
+      return entry;
+    },
+  };
+}
+
+const NO_CACHE: GroupCache = { read: (_dn, load) => load() };
+
 export async function resolveGroups(search: Search, userDn: string, memberOf: readonly string[],
-  config: GroupsConfig, userBase: string): Promise<UserGroups> {
+  config: GroupsConfig, userBase: string, cache: GroupCache = NO_CACHE): Promise<UserGroups> {
   const base = config.base ?? userBase;
   switch (config.strategy) {
     case 'none':
@@ -34,7 +66,7 @@ export async function resolveGroups(search: Search, userDn: string, memberOf: re
       return collect(await searchGroups(search, base, config,
         new ExtensibleFilter({ matchType: 'member', rule: IN_CHAIN_RULE, value: userDn })), config);
     case 'memberOf':
-      return followMemberOf(search, memberOf, config);
+      return followMemberOf(search, memberOf, config, cache);
     case 'search':
       return searchLevels(search, base, userDn, config);
   }
@@ -59,13 +91,13 @@ function collect(entries: readonly Entry[], config: GroupsConfig): UserGroups {
   return { names: sorted.map((g) => g.name), dns: sorted.map((g) => g.dn) };
 }
 
-async function followMemberOf(search: Search, memberOf: readonly string[], config: GroupsConfig): Promise<UserGroups> {
+async function followMemberOf(search: Search, memberOf: readonly string[], config: GroupsConfig, cache: GroupCache): Promise<UserGroups> {
   const seen = new Set<string>();
   const found: Entry[] = [];
   let level = memberOf.filter((dn) => !seen.has(dn.toLowerCase()));
   for (let depth = 0; depth < config.maxDepth && level.length > 0; depth++) {
     level.forEach((dn) => seen.add(dn.toLowerCase()));
-    const entries = await Promise.all(level.map((dn) => readGroup(search, dn, config)));
+    const entries = await Promise.all(level.map((dn) => cache.read(dn, () => readGroup(search, dn, config))));
     const next: string[] = [];
     for (const entry of entries) {
       if (!entry) continue;

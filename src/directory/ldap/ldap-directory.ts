@@ -10,7 +10,7 @@ import { outcomeOfRefusedBind } from './ad-bind-result.js';
 import { EntryReader, toDirectoryUser, userAttributeRequest } from './attributes.js';
 import { tlsOptionsFor } from './connection.js';
 import { describeError, isServerFailure } from './failures.js';
-import { resolveGroups } from './groups.js';
+import { createGroupCache, resolveGroups } from './groups.js';
 import { buildLoginFilter } from './login-filter.js';
 import { ServerPool, type Server, type ServerObserver } from './server-pool.js';
 
@@ -18,7 +18,8 @@ import { ServerPool, type Server, type ServerObserver } from './server-pool.js';
  * The LDAP / Active Directory directory: search-then-bind. The service account finds the entry
  * the login names; the password is then checked by a simple bind as that entry on a pooled
  * connection. AD explains refused binds with sub-codes; OpenLDAP does not, so the AD account
- * attributes are read after a successful bind and judged the same way (account-state.ts).
+ * attributes, read with the entry, are judged after a successful bind the same way (account-state.ts).
+ * A sign-in is two round trips (search, bind), plus group reads the group cache has not answered.
  */
 export interface LdapDirectory extends Directory {
   /** TCP connections opened since start (pool reuse is observable in tests). */
@@ -62,7 +63,8 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
   });
 
   const wantsMemberOf = config.groups.strategy === 'memberOf';
-  const request = userAttributeRequest(config.sourceAnchor, wantsMemberOf ? ['memberOf'] : []);
+  // The account state comes with the user's entry: a sign-in is then one search and one bind.
+  const request = userAttributeRequest(config.sourceAnchor, [...STATE_ATTRIBUTES, ...(wantsMemberOf ? ['memberOf'] : [])]);
 
   const search = (server: Server) => (base: string, options: SearchOptions): Promise<Entry[]> =>
     // Continuation references (Samba answers them from the domain root) are ignored, never chased.
@@ -84,13 +86,22 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
     return { reader, memberOf: reader.strings('memberOf') };
   };
 
+  // One cache for all servers: they replicate one directory.
+  const groupCache = createGroupCache(config.groups.cacheTime);
   const groupsOf = (server: Server, found: FoundUser) =>
-    resolveGroups(search(server), found.reader.dn, found.memberOf, config.groups, config.userBase);
+    resolveGroups(search(server), found.reader.dn, found.memberOf, config.groups, config.userBase, groupCache);
 
+  const stateOf = (reader: EntryReader): AccountStateAttributes =>
+    Object.fromEntries(STATE_ATTRIBUTES.map((a) => [a, reader.string(a)]).filter(([, v]) => v !== undefined));
+
+  /**
+   * A base read of the state: AD constructs msDS-User-Account-Control-Computed (lockout, password
+   * expired) for base-scope searches only. After a password bind the login search's copy is enough,
+   * since AD refuses the bind of a locked or expired account itself; a Kerberos sign-in has no bind.
+   */
   const readState = async (server: Server, dn: string): Promise<AccountStateAttributes> => {
     const [entry] = await search(server)(dn, { scope: 'base', attributes: [...STATE_ATTRIBUTES] });
-    const reader = new EntryReader(entry ?? { dn });
-    return Object.fromEntries(STATE_ATTRIBUTES.map((a) => [a, reader.string(a)]).filter(([, v]) => v !== undefined));
+    return stateOf(new EntryReader(entry ?? { dn }));
   };
 
   /** The user's password bind; a refused bind is an outcome, any other refusal a fault. */
@@ -143,7 +154,7 @@ export function createLdapDirectory(config: LdapDirectoryConfig, log: Logger): L
         const account = found.reader.dn.toLowerCase();
         const refused = await bindAsUser(server, found.reader.dn, password);
         if (refused) return { outcome: refused.outcome, account };
-        const failure = accountStateFailure(await readState(server, found.reader.dn));
+        const failure = accountStateFailure(stateOf(found.reader));
         if (failure) return { outcome: failure, account };
         const groups = await groupsOf(server, found);
         return { outcome: 'success', user: toDirectoryUser(found.reader, config.sourceAnchor, groups) };

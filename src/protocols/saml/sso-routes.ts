@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { SignInPipeline } from '../../authn/sign-in-pipeline.js';
+import type { Resume, ShowSignIn } from '../../authn/sign-in-steps.js';
+import { markResponse } from '../../observability/token-mark.js';
 import type { Config } from '../../config/schema.js';
 import { IdpError } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
@@ -41,6 +43,8 @@ export interface SamlSsoDeps {
   readonly logout?: (req: Request, res: Response, message: InboundSamlMessage) => Promise<void>;
   /** Remembers the NameID an SP received in a session, for its single logout. */
   readonly record?: (ssoId: string, participant: ParticipantRecord) => Promise<void>;
+  /** The sign-in form, answered here to a person without a session (sign-in-steps.ts). */
+  readonly showSignIn: ShowSignIn;
   readonly now?: () => number;
 }
 
@@ -54,7 +58,7 @@ const unknownSp = (issuer: string | undefined) =>
 const expired = () => new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'saml resume without a completed pending sign-in');
 
 /** The SSO endpoints' Express routes, and their fast lane (fast-lane.ts): a signed-in person's AuthnRequest by GET. */
-export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: FastHandler } {
+export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: FastHandler; resume: Resume } {
   const router = Router();
   const now = deps.now ?? Date.now;
   const base = deps.config.server.baseUrl;
@@ -91,7 +95,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
     const sessionId = deps.cookie.read(req);
     const result = await deps.pipeline.start({ ...request, resumePath: SAML_RESUME_PATH }, sessionId, requestContext(req));
     if (result.kind === 'signed-in') return respond(req, res, sp, state, result.principal, result.ssoId);
-    if (result.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
+    if (result.kind === 'login-required') return deps.showSignIn(req, res, result.pending);
     return answerStatus(req, res, sp, state, { code: SAML_STATUS.responder, subCode: SAML_STATUS.noPassive, message: 'The person is not signed in and IsPassive was set' });
   };
 
@@ -172,9 +176,10 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
     throw new IdpError('bad_request', 'The request could not be understood.', `unexpected SAML message ${message.root.localName ?? ''}`);
   };
 
-  router.get(SAML_RESUME_PATH, async (req, res) => {
-    const sessionId = deps.cookie.read(req);
-    const done = await deps.pipeline.finish(queryParam(req, 'pending'), sessionId);
+  /** The Response for a completed pending sign-in: from the sign-in form's POST, or GET SAML_RESUME_PATH. */
+  const resume: Resume = async (req, res, pendingId, sessionId) => {
+    markResponse(res, { tokenProtocol: 'saml' });
+    const done = await deps.pipeline.finish(pendingId, sessionId);
     const state = done?.pending.protocolState as Partial<SamlSignInState> | undefined;
     const sp = state?.protocol === 'saml' && state.entityId !== undefined ? deps.serviceProviders.get(state.entityId) : undefined;
     // The SP's metadata may have changed since: the ACS must still be one it registers.
@@ -182,7 +187,8 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
       throw expired();
     }
     await respond(req, res, sp, state as SamlSignInState, done.principal, done.ssoId);
-  });
+  };
+  router.get(SAML_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
 
   router.get('/saml/idp-initiated', async (req, res) => {
     const entityId = queryParam(req, 'sp');
@@ -203,7 +209,7 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
     router.get(path, dispatch);
     router.post(path, dispatch);
   }
-  return { router, fastSignOn };
+  return { router, fastSignOn, resume };
 }
 
 /**

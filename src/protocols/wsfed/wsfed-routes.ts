@@ -11,6 +11,8 @@ import type { Logger } from '../../observability/logger.js';
 import type { SessionCookie } from '../../http/session-cookie.js';
 import type { IssueSignInResponse } from './issue-token.js';
 import type { SignOut } from '../saml/single-logout.js';
+import type { Resume, ShowSignIn } from '../../authn/sign-in-steps.js';
+import { markResponse } from '../../observability/token-mark.js';
 import { parseSignIn, type WsfedParams, type WsfedState } from './signin-request.js';
 
 /**
@@ -26,6 +28,8 @@ export interface WsfedRouteDeps {
   readonly isInternal: NetworkTest;
   /** Ends the session and tells the session's other applications (single-logout.ts). */
   readonly signOut: SignOut;
+  /** The sign-in form, answered here to a person without a session (sign-in-steps.ts). */
+  readonly showSignIn: ShowSignIn;
 }
 
 export const WSFED_PATHS = ['/adfs/ls', '/wsfed'] as const;
@@ -43,7 +47,7 @@ type SignInParams = WsfedParams & { 'client-request-id'?: string };
 const WSFED_PARAMS = ['wa', 'wtrealm', 'wreply', 'wctx', 'wresult', 'wfresh', 'wauth', 'SAMLRequest', 'SAMLResponse'];
 
 /** The passive endpoint's Express routes, and its fast lane (fast-lane.ts): one GET, a session, a token. */
-export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn: FastHandler } {
+export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn: FastHandler; resume: Resume } {
   const router = Router();
   const relyingParties = deps.config.relyingParties.filter((rp): rp is WsfedRelyingPartyConfig => rp.protocol === 'wsfed');
   const byRealm = new Map(relyingParties.map((rp) => [rp.identifier, rp]));
@@ -68,7 +72,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     req.log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
     const result = await deps.pipeline.start({ ...parsed.request, resumePath: WSFED_RESUME_PATH }, deps.cookie.read(req), requestContext(req));
     if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
-    else if (result.kind === 'login-required') res.redirect(303, `/login?pending=${encodeURIComponent(result.pending.id)}`);
+    else if (result.kind === 'login-required') deps.showSignIn(req, res, result.pending);
     else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
   };
 
@@ -110,18 +114,21 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     throw new IdpError('bad_request', 'The request could not be understood.', `unsupported wa ${wa ?? '(none)'}`);
   };
 
-  router.get(WSFED_RESUME_PATH, async (req, res) => {
-    const done = await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req));
+  /** The token for a completed pending sign-in: from the sign-in form's POST, or GET WSFED_RESUME_PATH. */
+  const resume: Resume = async (req, res, pendingId, sessionId) => {
+    markResponse(res, { tokenProtocol: 'wsfed' });
+    const done = await deps.pipeline.finish(pendingId, sessionId);
     const state = done?.pending.protocolState as Partial<WsfedState> | undefined;
     const rp = state?.protocol === 'wsfed' && state.realm !== undefined ? byRealm.get(state.realm) : undefined;
     if (!done || !state || !rp || done.pending.resumePath !== WSFED_RESUME_PATH || state.replyUrl === undefined || !rp.replyUrls.includes(state.replyUrl)) {
       throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'wsfed resume without a completed pending sign-in');
     }
     respond(req, res, rp, state as WsfedState, done.principal);
-  });
+  };
+  router.get(WSFED_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
   for (const path of WSFED_PATHS) {
     router.get(path, dispatch);
     router.post(path, dispatch);
   }
-  return { router, fastSignIn };
+  return { router, fastSignIn, resume };
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SAML_STATUS } from '../../../src/protocols/saml/saml-constants.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
-import { hiddenField, location } from '../../http/sign-in-flow.js';
+import { hiddenField, isSignInForm } from '../../http/sign-in-flow.js';
 import { readAutopost } from '../wsfed/autopost.js';
 import { authorizeRedirect, expectAccepted, expectNothingSecretLogged, samlSignIn, samlSp, send, SP_CERT, spClient } from './sp-client.js';
 import { expectSessionEnded, logoutResponseTo, postLogoutRequest, signInToEach, walkLogout, type SignedInBrowser } from './slo-walk.js';
@@ -41,6 +41,7 @@ async function logoutFromA(signedIn: SignedInBrowser, relayState = 'after-logout
 async function alsoWsfed(signedIn: SignedInBrowser): Promise<void> {
   const res = await signedIn.browser.get(`/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(WSFED.identifier)}`);
   expect(res.status, res.text).toBe(200);
+  expect(isSignInForm(res), 'answered by single sign-on, not the sign-in form').toBe(false);
   expect(readAutopost(res.text).action).toBe(WSFED.replyUrls[0]);
 }
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SamlStatusError } from '@node-saml/node-saml';
 import { SAML_NAMEID_FORMAT, SAML_STATUS } from '../../../src/protocols/saml/saml-constants.js';
 import { startTestApp, type TestApp } from '../../harness/app.js';
-import { location, type Agent } from '../../http/sign-in-flow.js';
+import { hiddenField, isSignInForm, type Agent } from '../../http/sign-in-flow.js';
 import { readAutopost } from '../wsfed/autopost.js';
 import {
   ALICE, authorizeRedirect, expectAccepted, expectErrorPage, expectNothingSecretLogged, messageId, PERSISTENT, postedXml, samlSignIn, samlSp, send, statusCodes,
@@ -32,6 +32,7 @@ beforeAll(async () => {
 async function answeredAtOnce(agent: Agent, url: string) {
   const res = await send(agent, url);
   expect(res.status, res.text).toBe(200);
+  expect(isSignInForm(res), 'answered at once, not with the sign-in form').toBe(false);
   return readAutopost(res.text);
 }
 
@@ -148,6 +149,8 @@ describe('SAML ACS, endpoints and refusals', () => {
     const url = await authorizeRedirect(unsignedSpClient(t, A));
     const first = await send(browser, url);
     expect(first.status).toBe(200);
+    expect(isSignInForm(first), 'answered by single sign-on').toBe(false);
+    readAutopost(first.text);
     expectErrorPage(t, await send(browser, url));
     // Also from another browser, before any sign-in.
     expectErrorPage(t, await send(request.agent(t.app), url));
@@ -161,7 +164,8 @@ describe('SAML ACS, endpoints and refusals', () => {
 
   it('a request whose sign-in is abandoned cannot be resumed by another browser', async () => {
     const started = await send(request.agent(t.app), await authorizeRedirect(unsignedSpClient(t, A)));
-    const pending = new URLSearchParams(location(started).split('?')[1]).get('pending')!;
+    expect(isSignInForm(started), 'the sign-in form').toBe(true);
+    const pending = hiddenField(started.text, 'pending');
     expectErrorPage(t, await browser.get(`/saml/resume?pending=${encodeURIComponent(pending)}`));
   });
 });

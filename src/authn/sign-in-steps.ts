@@ -1,0 +1,20 @@
+import type { Request, Response } from 'express';
+import type { PendingSignIn } from '../core/pending-signin.js';
+
+/**
+ * A browser's sign-in in two requests, as AD FS has it: the application's request (wsignin1.0, an
+ * AuthnRequest) is answered with the sign-in form itself, and the form's POST with the protocol's
+ * answer (the token page). Each saved hop is a round trip for someone far from fedgate and a
+ * request's worth of CPU here.
+ *
+ * showSignIn: what a protocol answers when the pipeline says login-required (login-routes.ts).
+ * Resume: how a protocol finishes a completed pending sign-in, registered under its resumePath;
+ * the sign-in POST calls it directly, and GET resumePath?pending= (after a Kerberos sign-in or a
+ * redirect the form could not avoid) calls the same function.
+ */
+export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn) => void;
+
+export type Resume = (req: Request, res: Response, pendingId: string | undefined, sessionId: string | undefined) => Promise<void>;
+
+/** Resume handlers by resume path: filled by the protocols, read by the sign-in form. */
+export type Resumers = Map<string, Resume>;
