@@ -61,7 +61,8 @@ export function createApp(services: Services): App {
   const headers = securityHeaders(secure);
   app.use(securityHeadersMiddleware(headers));
   // A HEAD must not spend what the person's GET needs (a pending sign-in, an AuthnRequest ID).
-  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, PORTAL_RESUME_PATH, SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated'],
+  // /login: its GET with a Kerberos ticket finishes the sign-in and answers the token.
+  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, PORTAL_RESUME_PATH, SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated', '/login'],
     [`${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`]));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({

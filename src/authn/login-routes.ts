@@ -69,9 +69,14 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
   const offersNegotiate = (req: Request, pending: PendingSignIn, negotiate: NegotiateDeps) =>
     negotiate.policy.offer(pending, { ip: requestContext(req).clientIp, userAgent: req.headers['user-agent'] }) && negotiate.acceptor.status().available;
 
-  /** The form, at the application's own request; /login first when the browser may hold a Kerberos ticket (the 401 happens there). */
+  /**
+   * The form, as the answer to the application's own request. /login first when the browser may
+   * hold a Kerberos ticket (the 401 happens there), and after a POST (SAML's POST binding): a
+   * cross-site POST carries no SameSite=Lax cookie, so the form would mint a CSRF cookie that
+   * replaces the one a form in another tab depends on.
+   */
   const showSignIn: ShowSignIn = (req, res, pending) => {
-    if (deps.negotiate && offersNegotiate(req, pending, deps.negotiate)) {
+    if (req.method !== 'GET' || (deps.negotiate && offersNegotiate(req, pending, deps.negotiate))) {
       res.redirect(303, `/login?pending=${encodeURIComponent(pending.id)}`);
       return;
     }

@@ -45,7 +45,7 @@ function tokenProtocol(req: Request, oidcToken: string): TokenProtocol | undefin
 /**
  * fedgate_token_request_duration_seconds: response times of the token endpoints, by protocol and
  * status class. 2xx are tokens answered (single sign-on, or the sign-in form's POST; on /adfs/ls
- * also SAML logout messages), 3xx sends to the sign-in page at /login (Kerberos), 4xx/5xx
+ * also SAML logout messages), 3xx sends to the sign-in page at /login (Kerberos, SAML's POST binding), 4xx/5xx
  * refusals; the whole request is timed, so the directory and the state store are in it. The form
  * itself is not a token answer and is not counted.
  */

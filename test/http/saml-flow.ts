@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { formOf, isSignInForm, type Agent } from './sign-in-flow.js';
+import { asksSignIn, formOf, type Agent } from './sign-in-flow.js';
 
 /**
  * A SAML SP's side of the browser round trip, for HTTP tests: the message encoded for its binding,
@@ -26,7 +26,7 @@ export async function postSamlRequest(agent: Agent, fields: Record<string, strin
 
 /** When the answer is the sign-in form, signs in and returns what the form's POST answers; any other answer as is. */
 export async function signInIfAsked(agent: Agent, res: Awaited<ReturnType<Agent['get']>>, credentials?: Credentials) {
-  if (!credentials || !isSignInForm(res)) return res;
+  if (!credentials || !asksSignIn(res)) return res;
   const { pending, csrf } = await formOf(agent, res);
   return agent.post('/login').type('form').send({ pending, csrf, UserName: credentials.login, Password: credentials.password });
 }

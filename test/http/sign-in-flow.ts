@@ -33,6 +33,11 @@ export function isSignInForm(res: { status: number; text: string }): boolean {
   return res.status === 200 && /name="pending" value="[^"]+"/.test(res.text);
 }
 
+/** Whether a response asks for a sign-in: the form itself, or the redirect to /login (Kerberos, SAML POST binding). */
+export function asksSignIn(res: { status: number; text: string; headers: Record<string, unknown> }): boolean {
+  return isSignInForm(res) || (res.status === 303 && typeof res.headers.location === 'string' && res.headers.location.startsWith('/login?pending='));
+}
+
 /**
  * The sign-in form a response leads to: the response itself (the application's request is
  * answered with the form), or /login after the redirect that remains when Kerberos may be offered.

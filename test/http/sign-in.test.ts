@@ -170,6 +170,26 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     expect(reposted.text).toContain('took too long or was already used');
   });
 
+  it('finish: only the session that completed a pending sign-in takes it (the resume link of OIDC and Kerberos is in a URL), and once', async () => {
+    const t = await startTestApp();
+    const { pipeline } = t.services;
+    const ctx = { clientIp: '127.0.0.1', requestId: 'finish-test' };
+    const signInTo = async (login: string, password: string) => {
+      const started = await pipeline.start({ application: 'portal', resumePath: '/signin/resume' }, undefined, ctx);
+      if (started.kind !== 'login-required') throw new Error(started.kind);
+      const done = await pipeline.submitPassword({ pendingId: started.pending.id, login, password, keepMeSignedIn: false, previousSessionId: undefined }, ctx);
+      if (done.kind !== 'signed-in') throw new Error(done.kind);
+      return { pendingId: started.pending.id, sessionId: done.sessionId };
+    };
+    const alice = await signInTo(ALICE.login, ALICE.password);
+    const bob = await signInTo('bob', 'Demo-bob-1');
+    expect(await pipeline.finish(alice.pendingId, bob.sessionId)).toBeUndefined();
+    expect(await pipeline.finish(alice.pendingId, undefined)).toBeUndefined();
+    // Refusing Bob spent nothing: Alice's browser still finishes, once.
+    expect((await pipeline.finish(alice.pendingId, alice.sessionId))?.principal.user.userPrincipalName).toBe(ALICE.login);
+    expect(await pipeline.finish(alice.pendingId, alice.sessionId)).toBeUndefined();
+  });
+
   it('an unknown or expired pending sign-in gets an error page with a reference, no stack trace', async () => {
     const t = await startTestApp();
     const res = await request(t.app).get('/login?pending=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');

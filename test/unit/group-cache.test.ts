@@ -34,6 +34,16 @@ describe('group cache', () => {
     expect(await cache.read('cn=g', async () => entry('cn=g'))).toEqual({ dn: 'cn=g' });
   });
 
+  it('does not remember a group that was not found (a new group not yet replicated there)', async () => {
+    let reads = 0;
+    const cache = createGroupCache(60_000);
+    const missing = async () => { reads++; return undefined; };
+    expect(await cache.read('cn=new', missing)).toBeUndefined();
+    await Promise.resolve();
+    expect(await cache.read('cn=new', async () => { reads++; return entry('cn=new'); })).toEqual({ dn: 'cn=new' });
+    expect(reads).toBe(2);
+  });
+
   it('remembers nothing with time 0', async () => {
     let reads = 0;
     const cache = createGroupCache(0);

@@ -26,7 +26,7 @@ type GroupsConfig = LdapDirectoryConfig['groups'];
 
 /**
  * Groups read by the memberOf strategy (name and parent groups), remembered for config.cacheTime.
- * Concurrent sign-ins of members of one group share one read; a failed read is not remembered.
+ * Concurrent sign-ins of members of one group share one read; a failed read or a group not found is not remembered.
  */
 export interface GroupCache {
   read(dn: string, load: () => Promise<Entry | undefined>): Promise<Entry | undefined>;
@@ -48,7 +48,9 @@ export function createGroupCache(ttlMs: number, now: () => number = Date.now): G
       if (groups.size >= MAX_CACHED_GROUPS) groups.delete(groups.keys().next().value!);
       const entry = load();
       groups.set(key, { until: now() + ttlMs, entry });
-      entry.catch(() => { if (groups.get(key)?.entry === entry) groups.delete(key); });
+      // A failed read, or a group not found (a new group not yet replicated to this server), is not remembered.
+      const forget = () => { if (groups.get(key)?.entry === entry) groups.delete(key); };
+      entry.then((found) => { if (!found) forget(); }, forget);
       return entry;
     },
   };

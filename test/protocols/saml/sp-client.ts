@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { SAML, ValidateInResponseTo, type Profile, type SamlConfig } from '@node-saml/node-saml';
 import { federationIdentifier } from '../../../src/config/schema.js';
 import type { TestApp } from '../../harness/app.js';
-import { formOf, isSignInForm, location, sessionSetCookie, type Agent } from '../../http/sign-in-flow.js';
+import { asksSignIn, formOf, location, sessionSetCookie, type Agent } from '../../http/sign-in-flow.js';
 import { otherKey } from '../../xml/signature-oracles.js';
 import { readAutopost, type PostedForm } from '../wsfed/autopost.js';
 import { xmlsec1Decrypt, xmlsec1VerifySaml2 } from './writer-fixtures.js';
@@ -129,14 +129,20 @@ export interface SamlSignInResult {
 }
 
 /**
- * Sends the SP's request and, when fedgate asks for the sign-in page, signs in with `user`, then
- * follows resume to the auto-post page. Fails the test on anything else (an error page).
+ * Sends the SP's request and, when fedgate asks for the sign-in page, signs in with `user`; the
+ * POST's answer is the auto-post page. Fails the test on anything else (an error page).
  */
 export async function samlSignIn(agent: Agent, message: SpMessage, user: { login: string; password: string } = ALICE): Promise<SamlSignInResult> {
   const started = await send(agent, message);
-  expect(started.status, started.text).toBe(200);
-  if (!isSignInForm(started)) return { form: readAutopost(started.text), html: started.text, loginShown: false, sessionCookie: undefined };
-  // The AuthnRequest is answered with the form; the form's POST with the auto-post page.
+  if (typeof message === 'string') {
+    // Redirect binding: answered with the form itself, or by single sign-on.
+    expect(started.status, started.text).toBe(200);
+  } else if (asksSignIn(started)) {
+    // POST binding (cross-site, without the SameSite=Lax CSRF cookie): the form is at /login.
+    expect(started.status, started.text).toBe(303);
+  }
+  if (!asksSignIn(started)) return { form: readAutopost(started.text), html: started.text, loginShown: false, sessionCookie: undefined };
+  // The form's POST is answered with the auto-post page.
   const { pending, csrf } = await formOf(agent, started);
   const posted = await agent.post('/login').type('form').send({ pending, csrf, UserName: user.login, Password: user.password });
   expect(posted.status, posted.text).toBe(200);

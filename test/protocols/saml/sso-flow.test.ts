@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../harness/app.js';
+import { openLoginForm } from '../../http/sign-in-flow.js';
 import {
   ALICE, authorizePost, authorizeRedirect, expectAccepted, expectErrorPage, expectNothingSecretLogged, messageId, messageXml, PERSISTENT, postedXml, samlSignIn, samlSp,
   send, SP_CERT, spClient, unsignedSpClient, type SpDefinition,
@@ -84,6 +85,20 @@ describe('SAML signed requests (requireSignedRequests, the SP\'s signing certifi
     const { form } = await samlSignIn(agent(), message);
     expect(form.fields.RelayState).toBe('signed-post');
     expect((await expectAccepted(t, sp, form)).inResponseTo).toBe(messageId(message));
+  });
+
+  it('POST binding: sent to /login for the form, so the cross-site POST (no SameSite=Lax cookie) cannot replace the CSRF cookie another tab\'s form needs', async () => {
+    const browser = agent();
+    const { pending, csrf } = await openLoginForm(browser, '/signin'); // tab 1: the portal's form
+    // Tab 2: an SP's page auto-posts an AuthnRequest; cross-site, the browser sends no Lax cookie.
+    const posted = await send(request(t.app), await authorizePost(spClient(t, SIGNED), 'tab-2'));
+    expect(posted.status).toBe(303);
+    expect(posted.headers.location).toMatch(/^\/login\?pending=/);
+    expect(String(posted.headers['set-cookie'] ?? '')).not.toContain('csrf');
+    // Tab 1's form still signs in.
+    const signedIn = await browser.post('/login').type('form').send({ pending, csrf, UserName: ALICE.login, Password: ALICE.password });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.location).toBe('/');
   });
 
   it('an unsigned request is refused with the error page, over either binding', async () => {
