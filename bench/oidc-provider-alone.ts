@@ -58,7 +58,7 @@ if (process.env.OIDC_ALONE_SERVER) {
   for (const until = performance.now() + 1000; performance.now() < until; signatures++) sign('sha256', Buffer.from('x'), privateKey);
   console.log(`RSA-2048 signatures alone, this process, this minute: ${signatures}/s (each flow's ID token needs one)`);
 
-  const child = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, OIDC_ALONE_SERVER: '1' }, execArgv: ['--import', 'tsx'] });
+  const child = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, OIDC_ALONE_SERVER: '1' }, execArgv: ['--import', 'tsx', ...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF}`] : [])] });
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
   const base = `http://127.0.0.1:${port}`;
   const cpu = () => {
