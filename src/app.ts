@@ -70,6 +70,7 @@ export function createApp(services: Services): App {
     pages: createProviderPages(chrome), log, secure,
     // Built below, once the back-channel logout it calls exists.
     signOut: (req, res, initiator, except) => singleLogout.signOut(req, res, initiator, except),
+    showSignIn: (req, res, pending) => login.showSignIn(req, res, pending),
   });
   if (oidc) app.use(oidc.mountPath, oidc.router);
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));

@@ -36,7 +36,7 @@ describe('OpenID Connect in chromium', () => {
     const config = await discover(app, WEB_APP.client_id, WEB_APP.secret);
     const start = await authorizationRequest(config, WEB_APP.redirect);
     await page.goto(start.url.href);
-    await page.waitForURL(/\/login\?pending=/);
+    await page.locator('form[action="/login"] input[name="pending"]').waitFor({ state: 'attached' }); // the form is the interaction's own answer
     await page.getByLabel('User name').fill(ALICE.login);
     await page.getByLabel('Password').fill(ALICE.password);
     await page.screenshot({ path: join(ARTIFACTS, 'oidc-01-login.png'), fullPage: true });
@@ -60,7 +60,7 @@ describe('OpenID Connect in chromium', () => {
     const config = await discover(app, THIRD_PARTY.client_id, THIRD_PARTY.secret);
     const start = await authorizationRequest(config, THIRD_PARTY.redirect);
     await page.goto(start.url.href);
-    await page.waitForURL(/\/login\?pending=/);
+    await page.locator('form[action="/login"] input[name="pending"]').waitFor({ state: 'attached' }); // the form is the interaction's own answer
     await page.getByLabel('User name').fill(ALICE.login);
     await page.getByLabel('Password').fill(ALICE.password);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,3 +1,4 @@
+import type { ShowSignIn } from '../../authn/sign-in-steps.js';
 import express, { Router, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
@@ -28,6 +29,8 @@ export interface InteractionRouteDeps {
   /** The issuer's path (/oidc): interaction URLs are under it. */
   readonly mountPath: string;
   readonly secure: boolean;
+  /** The sign-in form, answered at the interaction itself (sign-in-steps.ts). */
+  readonly showSignIn: ShowSignIn;
 }
 
 /** What the pipeline keeps for us while the person signs in. */
@@ -104,7 +107,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
         protocolState: state,
       }, deps.cookie.read(req), requestContext(req));
       if (started.kind === 'signed-in') return signedIn(req, res, started.principal, false);
-      if (started.kind === 'login-required') return res.redirect(303, `/login?pending=${encodeURIComponent(started.pending.id)}`);
+      if (started.kind === 'login-required') return deps.showSignIn(req, res, started.pending);
       return finish(req, res, { error: 'login_required', error_description: 'End-User authentication is required' }, false);
     }
     if (interaction.prompt.name === 'consent' && client.firstParty) return grantMissing(req, res, interaction, false);

@@ -1,3 +1,4 @@
+import type { ShowSignIn } from '../../authn/sign-in-steps.js';
 import { createHmac } from 'node:crypto';
 import { Router, type Response } from 'express';
 import Provider, { type Configuration, type errors, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
@@ -42,6 +43,8 @@ export interface OidcRouteDeps {
   readonly secure: boolean;
   /** fedgate's one sign-out (single-logout.ts), for a sign-out confirmed through OpenID Connect. */
   readonly signOut: SignOut;
+  /** The sign-in form, answered at the interaction itself (sign-in-steps.ts). */
+  readonly showSignIn: ShowSignIn;
 }
 
 export interface OidcRoutes {
@@ -233,6 +236,7 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
     const handler = Router();
     handler.use(interactionRoutes({
       provider, pipeline: deps.pipeline, cookie: deps.cookie, render: deps.render, accounts, clients, mountPath, secure: deps.secure,
+      showSignIn: deps.showSignIn,
     }));
     handler.use(provider.callback());
     const backchannel = trackBackchannelLogout(provider, {
