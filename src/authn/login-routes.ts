@@ -69,16 +69,31 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
   const offersNegotiate = (req: Request, pending: PendingSignIn, negotiate: NegotiateDeps) =>
     negotiate.policy.offer(pending, { ip: requestContext(req).clientIp, userAgent: req.headers['user-agent'] }) && negotiate.acceptor.status().available;
 
+  /** The 401 that asks a browser for its Kerberos ticket; its body moves on to the form, once per pending sign-in. */
+  const askForTicket = (req: Request, res: Response, pending: PendingSignIn) => {
+    setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
+    const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
+    res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
+    deps.render(req, res, 'negotiate', { formUrl }, 401);
+  };
+
   /**
-   * The form, as the answer to the application's own request. /login first when the browser may
-   * hold a Kerberos ticket (the 401 happens there), and after a POST (SAML's POST binding): a
-   * cross-site POST carries no SameSite=Lax cookie, so the form would mint a CSRF cookie that
-   * replaces the one a form in another tab depends on.
+   * The answer to an application's own request when a sign-in is needed, as AD FS answers it: the
+   * Kerberos challenge where the policy offers it (the browser repeats the request with its ticket,
+   * answered with the token), else the form. After a POST (SAML's POST binding) the form is at
+   * /login instead: a cross-site POST carries no SameSite=Lax cookie, so the form would mint a CSRF
+   * cookie that replaces the one a form in another tab depends on.
    */
-  const showSignIn: ShowSignIn = (req, res, pending) => {
-    if (req.method !== 'GET' || (deps.negotiate && offersNegotiate(req, pending, deps.negotiate))) {
+  const showSignIn: ShowSignIn = async (req, res, pending) => {
+    if (req.method !== 'GET') {
       res.redirect(303, `/login?pending=${encodeURIComponent(pending.id)}`);
       return;
+    }
+    const negotiate = deps.negotiate;
+    if (negotiate && offersNegotiate(req, pending, negotiate)) {
+      const authorization = req.headers.authorization;
+      if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) return signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
+      return askForTicket(req, res, pending);
     }
     markResponse(res, { signInForm: true });
     showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
@@ -104,10 +119,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
       // One attempt per pending sign-in: a browser without a ticket renders the 401's body, which
       // moves on to the form at once (and the cookie and the query both stop a second 401).
       if (offersNegotiate(req, pending, negotiate) && queryParam(req, 'negotiate') !== 'no' && readCookie(req, NEGOTIATE_COOKIE) !== pending.id) {
-        setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
-        const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
-        res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
-        deps.render(req, res, 'negotiate', { formUrl }, 401);
+        askForTicket(req, res, pending);
         return;
       }
     }

@@ -15,7 +15,7 @@ import type { RateLimiter } from './rate-limit.js';
  *             sign-in and send the person to the sign-in page (or fail at once when passive);
  *   submitPassword -> rate limits, the directory, a new session, then back to the protocol;
  *   finish -> the protocol's resume (the form's POST, or its resume endpoint) takes the pending sign-in (once) with its principal.
- * Kerberos (a later issue) slots in as another way to complete a pending sign-in.
+ * Kerberos completes a pending sign-in as another way (at the protocol endpoint or at /login).
  */
 export interface RequestContext {
   readonly clientIp: string;

@@ -7,12 +7,13 @@ import type { PendingSignIn } from '../core/pending-signin.js';
  * answer (the token page). Each saved hop is a round trip for someone far from fedgate and a
  * request's worth of CPU here.
  *
- * showSignIn: what a protocol answers when the pipeline says login-required (login-routes.ts).
+ * showSignIn: what a protocol answers when the pipeline says login-required (login-routes.ts): the
+ * form, or where Kerberos is offered the Negotiate challenge, whose repeated request brings the ticket.
  * Resume: how a protocol finishes a completed pending sign-in, registered under its resumePath;
  * the sign-in POST calls it directly, and GET resumePath?pending= (after a Kerberos sign-in or a
  * redirect the form could not avoid) calls the same function.
  */
-export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn) => void;
+export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn) => Promise<void>;
 
 export type Resume = (req: Request, res: Response, pendingId: string | undefined, sessionId: string | undefined) => Promise<void>;
 

@@ -61,7 +61,7 @@ export function portalRoutes(deps: PortalDeps): { router: Router; resume: Resume
       application: 'portal', resumePath: PORTAL_RESUME_PATH, forceFresh: queryParam(req, 'fresh') === '1',
       loginHint: queryParam(req, 'login_hint'),
     }, deps.cookie.read(req), requestContext(req));
-    if (result.kind === 'login-required') deps.showSignIn(req, res, result.pending);
+    if (result.kind === 'login-required') await deps.showSignIn(req, res, result.pending);
     else res.redirect(303, '/');
   });
 

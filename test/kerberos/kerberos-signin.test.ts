@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { curlNegotiate, kinit, mitKdc, negotiateToken, ntlmToken } from '../harness/kerberos.js';
 import { USERS } from '../harness/users.js';
 import { listen } from '../e2e/browser.js';
-import { isSignInForm, location } from '../http/sign-in-flow.js';
+import { isSignInForm } from '../http/sign-in-flow.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 
@@ -36,23 +36,21 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
   let aliceCache: string;
   beforeAll(async () => { aliceCache = await kinit(kdc.krb5Config, `alice@${kdc.realm}`, USERS.alice.password); });
 
-  it('an eligible browser gets 401 Negotiate with a body that moves on to the form at once, and only once', async () => {
+  it('an eligible browser gets 401 Negotiate at the application\'s own request, with a body that moves on to the form at once, and only once', async () => {
     const t = await kerberosApp();
     const agent = request.agent(t.app);
-    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
-    // Negotiate may be offered: /signin still redirects to /login, where the 401 happens.
-    expect(started.status).toBe(303);
-    expect(location(started)).toMatch(/^\/login\?pending=/);
-    const challenge = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
+    // As AD FS: the challenge is the answer to the request itself, no hop to /login first.
+    const challenge = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
     expect(challenge.status).toBe(401);
     expect(challenge.headers['www-authenticate']).toBe('Negotiate');
     expect(challenge.headers.refresh).toMatch(/^0; url=\/login\?pending=.*&negotiate=no$/);
     expect(challenge.text).toContain('id="to-form"');
     // No ticket: the browser follows the body; and the same pending sign-in never challenges twice.
-    const followed = await agent.get(String(challenge.headers.refresh).replace(/^0; url=/, '')).set('User-Agent', EDGE_ON_WINDOWS);
+    const formUrl = String(challenge.headers.refresh).replace(/^0; url=/, '');
+    const followed = await agent.get(formUrl).set('User-Agent', EDGE_ON_WINDOWS);
     expect(followed.status).toBe(200);
     expect(isSignInForm(followed)).toBe(true);
-    const again = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
+    const again = await agent.get(formUrl.replace('&negotiate=no', '')).set('User-Agent', EDGE_ON_WINDOWS);
     expect(again.status).toBe(200);
     expect(isSignInForm(again)).toBe(true);
   });
@@ -60,12 +58,11 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
   it('a ticket signs alice in with no form: Windows method, mutual authentication, the portal answered at once', async () => {
     const t = await kerberosApp();
     const agent = request.agent(t.app);
-    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
-    expect(started.status).toBe(303);
-    expect(location(started)).toMatch(/^\/login\?pending=/);
+    const challenge = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    expect(challenge.status).toBe(401);
+    // The browser repeats the request with its ticket: answered with the portal's own answer, no hop through /login or /signin/resume.
     const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
-    const answered = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
-    // The ticket's GET is answered with the portal's own answer: no hop through /signin/resume.
+    const answered = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
     expect(answered.status).toBe(303);
     expect(answered.headers.location).toBe('/');
     await token.verifyServerToken(String(answered.headers['www-authenticate'])); // the client checks it talked to the real service
@@ -82,7 +79,7 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
       const url = baseUrl.replace('127.0.0.1', 'localhost') + entraStart;
       const res = await curlNegotiate(url, { krb5Config: kdc.krb5Config, ccache: aliceCache, userAgent: EDGE_ON_WINDOWS, followRedirects: true, challengeFirst: true, cookieJar: join(mkdtempSync(join(tmpdir(), 'fedgate-curl-')), 'cookies') });
       expect(res.statuses).toContain(401); // asked, as a browser is
-      expect(res.redirects).toEqual([expect.stringMatching(/^\/login\?pending=/)]); // the ticket's GET answers with the token page
+      expect(res.redirects).toEqual([]); // Entra's request, repeated with the ticket, is answered with the token page
       expect(res.status).toBe(200);
       const form = readAutopost(res.body);
       const verdict = validateLoginSrfPost(form.fields, {
@@ -139,8 +136,7 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
   ])('%s gets the form (200, no second 401: no browser password dialog) and a log line', async (_name, header, reason) => {
     const t = await kerberosApp();
     const agent = request.agent(t.app);
-    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
-    const res = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', header());
+    const res = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', header());
     expect(res.status).toBe(200);
     expect(res.headers['www-authenticate']).toBeUndefined();
     expect(res.text).toContain('name="Password"');
@@ -151,9 +147,8 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
   it('a ticket of a realm that is not accepted gets the form', async () => {
     const t = await kerberosApp({ realms: ['OTHER.TEST'] });
     const agent = request.agent(t.app);
-    const started = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
     const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
-    const res = await agent.get(location(started)).set('Authorization', token.header);
+    const res = await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
     expect(res.status).toBe(200);
     expect(isSignInForm(res)).toBe(true);
     expect(t.audits('signin.success')).toHaveLength(0);

@@ -72,7 +72,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     req.log.debug({ realm: parsed.rp.identifier, clientRequestId: params['client-request-id'], forceFresh: parsed.request.forceFresh }, 'wsfed: wsignin1.0');
     const result = await deps.pipeline.start({ ...parsed.request, resumePath: WSFED_RESUME_PATH }, deps.cookie.read(req), requestContext(req));
     if (result.kind === 'signed-in') respond(req, res, parsed.rp, parsed.state, result.principal);
-    else if (result.kind === 'login-required') deps.showSignIn(req, res, result.pending);
+    else if (result.kind === 'login-required') await deps.showSignIn(req, res, result.pending);
     else throw new IdpError('unsupported_request', 'You need to sign in first.', 'passive wsignin without a session');
   };
 
