@@ -80,17 +80,19 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
   /**
    * The answer to an application's own request when a sign-in is needed, as AD FS answers it: the
    * Kerberos challenge where the policy offers it (the browser repeats the request with its ticket,
-   * answered with the token), else the form. After a POST (SAML's POST binding) the form is at
-   * /login instead: a cross-site POST carries no SameSite=Lax cookie, so the form would mint a CSRF
-   * cookie that replaces the one a form in another tab depends on.
+   * answered with the token), else the form. /login instead after a POST (SAML's POST binding): a
+   * cross-site POST carries no SameSite=Lax cookie, so the form would mint a CSRF cookie that
+   * replaces the one a form in another tab depends on; and for the challenge of a one-time request,
+   * whose repeat would be refused as a replay.
    */
-  const showSignIn: ShowSignIn = async (req, res, pending) => {
-    if (req.method !== 'GET') {
+  const showSignIn: ShowSignIn = async (req, res, pending, request = {}) => {
+    const negotiate = deps.negotiate;
+    const offered = negotiate !== undefined && offersNegotiate(req, pending, negotiate);
+    if (req.method !== 'GET' || (offered && request.oneTime)) {
       res.redirect(303, `/login?pending=${encodeURIComponent(pending.id)}`);
       return;
     }
-    const negotiate = deps.negotiate;
-    if (negotiate && offersNegotiate(req, pending, negotiate)) {
+    if (offered) {
       const authorization = req.headers.authorization;
       if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) return signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
       return askForTicket(req, res, pending);

@@ -9,11 +9,13 @@ import type { PendingSignIn } from '../core/pending-signin.js';
  *
  * showSignIn: what a protocol answers when the pipeline says login-required (login-routes.ts): the
  * form, or where Kerberos is offered the Negotiate challenge, whose repeated request brings the ticket.
+ * A request that may be answered only once (a SAML AuthnRequest, its ID spent) is challenged at
+ * /login instead, since the browser's repeat of it would be refused as a replay.
  * Resume: how a protocol finishes a completed pending sign-in, registered under its resumePath;
  * the sign-in POST calls it directly, and GET resumePath?pending= (after a Kerberos sign-in or a
  * redirect the form could not avoid) calls the same function.
  */
-export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn) => Promise<void>;
+export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn, request?: { readonly oneTime?: boolean }) => Promise<void>;
 
 export type Resume = (req: Request, res: Response, pendingId: string | undefined, sessionId: string | undefined) => Promise<void>;
 

@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { curlNegotiate, kinit, mitKdc, negotiateToken, ntlmToken } from '../harness/kerberos.js';
 import { USERS } from '../harness/users.js';
 import { listen } from '../e2e/browser.js';
-import { isSignInForm } from '../http/sign-in-flow.js';
+import { isSignInForm, location } from '../http/sign-in-flow.js';
+import { authorizeRedirect, expectAccepted, pathOf, samlSp, unsignedSpClient } from '../protocols/saml/sp-client.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
 
@@ -93,6 +94,26 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
       server.close();
       await t.services.directory.close();
     }
+  });
+
+  it('a SAML AuthnRequest (its ID answered once) is challenged at /login, so the ticket does not repeat it: the SP gets its Response', async () => {
+    const SP = samlSp('sp-kerberos');
+    const t = await kerberosApp({}, { relyingParties: [{ protocol: 'wsfed', profile: 'entra', domains: ['example.test'] }, SP.config] });
+    const agent = request.agent(t.app);
+    // No RequestedAuthnContext: node-saml's default asks for PasswordProtectedTransport, which only the form gives.
+    const sp = unsignedSpClient(t, SP, { disableRequestedAuthnContext: true });
+    const started = await agent.get(pathOf(await authorizeRedirect(sp, 'krb'))).set('User-Agent', EDGE_ON_WINDOWS);
+    expect(started.status).toBe(303);
+    expect(location(started)).toMatch(/^\/login\?pending=/);
+    const challenge = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS);
+    expect(challenge.status).toBe(401);
+    const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+    const answered = await agent.get(location(started)).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
+    expect(answered.status, answered.text.slice(0, 300)).toBe(200);
+    const profile = await expectAccepted(t, sp, readAutopost(answered.text));
+    expect(profile.nameID).toBeTruthy();
+    expect(t.audits('signin.success')).toEqual([expect.objectContaining({ method: 'kerberos' })]);
+    await t.services.directory.close();
   });
 
   it('a browser without a ticket lands on the form at once (curl without credentials follows the 401 body)', async () => {

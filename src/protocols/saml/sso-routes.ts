@@ -95,7 +95,8 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
     const sessionId = deps.cookie.read(req);
     const result = await deps.pipeline.start({ ...request, resumePath: SAML_RESUME_PATH }, sessionId, requestContext(req));
     if (result.kind === 'signed-in') return respond(req, res, sp, state, result.principal, result.ssoId);
-    if (result.kind === 'login-required') return deps.showSignIn(req, res, result.pending);
+    // The AuthnRequest's ID is spent: a Kerberos challenge must not ask the browser to repeat it.
+    if (result.kind === 'login-required') return deps.showSignIn(req, res, result.pending, { oneTime: true });
     return answerStatus(req, res, sp, state, { code: SAML_STATUS.responder, subCode: SAML_STATUS.noPassive, message: 'The person is not signed in and IsPassive was set' });
   };
 
