@@ -61,9 +61,9 @@ export function createApp(services: Services): App {
   const headers = securityHeaders(secure);
   app.use(securityHeadersMiddleware(headers));
   // A HEAD must not spend what the person's GET needs (a pending sign-in, an AuthnRequest ID).
-  // /login: its GET with a Kerberos ticket finishes the sign-in and answers the token.
-  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, PORTAL_RESUME_PATH, SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated', '/login'],
-    [`${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/auth`]));
+  // /login, /signin and the OIDC interaction: a GET with a Kerberos ticket signs in and answers.
+  app.use(refuseHeadOn([...WSFED_PATHS, WSFED_RESUME_PATH, '/signin', PORTAL_RESUME_PATH, SAML_SSO_PATH, SAML_RESUME_PATH, '/saml/idp-initiated', '/login'],
+    ['auth', 'interaction'].map((p) => `${new URL(oidcIssuer(config)).pathname.replace(/\/+$/, '')}/${p}`)));
   // OpenID Connect, before the form parser: oidc-provider reads (and limits) its own request bodies.
   const oidc = services.oidcRoutes?.({
     config, keys: services.keys, store: services.store, pipeline: services.pipeline, sessions: services.sessions, cookie, render,

@@ -59,6 +59,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
     const t = pickMessages(req.headers['accept-language']);
     const error = failure === undefined ? undefined : failure === 'missing' ? t.missingFields : t[failure];
     const offerChange = failure === 'password-expired' || failure === 'must-change-password';
+    markResponse(res, { signInForm: true }); // wherever it is shown, the form is no token answer
     deps.render(req, res, 'login', {
       pendingId, application, applicationName: deps.applicationName(application), username, error,
       csrf: csrfToken(req, res, deps.secure), keepMeSignedIn: deps.keepMeSignedIn,
@@ -71,6 +72,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
 
   /** The 401 that asks a browser for its Kerberos ticket; its body moves on to the form, once per pending sign-in. */
   const askForTicket = (req: Request, res: Response, pending: PendingSignIn) => {
+    markResponse(res, { signInForm: true });
     setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
     const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
     res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
@@ -97,7 +99,6 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
       if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) return signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
       return askForTicket(req, res, pending);
     }
-    markResponse(res, { signInForm: true });
     showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
   };
 
@@ -113,8 +114,10 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
     if (!pending) throw signinExpired();
     const negotiate = deps.negotiate;
     if (negotiate) {
+      // A ticket counts only where the policy offers Kerberos: never for a request that demands the
+      // password or a fresh sign-in, nor from outside the network or an unlisted browser.
       const authorization = req.headers.authorization;
-      if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) {
+      if (authorization !== undefined && /^Negotiate\s/i.test(authorization) && offersNegotiate(req, pending, negotiate)) {
         await signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
         return;
       }

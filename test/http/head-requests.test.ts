@@ -19,7 +19,7 @@ describe('HEAD requests', () => {
     const wsfed = `/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline' })}`;
     const oidc = `/oidc/auth?${new URLSearchParams({ client_id: WEB_APP.client_id, redirect_uri: WEB_APP.redirect, response_type: 'code', scope: 'openid',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`;
-    for (const path of [saml, wsfed, '/wsfed?wa=wsignin1.0', '/saml/resume?pending=x', '/adfs/ls/resume?pending=x', '/signin/resume?pending=x', '/login?pending=x', oidc]) {
+    for (const path of [saml, wsfed, '/wsfed?wa=wsignin1.0', '/saml/resume?pending=x', '/adfs/ls/resume?pending=x', '/signin/resume?pending=x', '/login?pending=x', '/signin', '/oidc/interaction/x', '/oidc/interaction/x/signed-in?pending=x', oidc]) {
       const head = await agent.head(path);
       expect(head.status, path).toBe(405);
       expect(head.headers.allow).toBe('GET, POST');

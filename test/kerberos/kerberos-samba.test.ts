@@ -61,10 +61,10 @@ describe('Kerberos with the Samba AD KDC', () => {
     await disableSambaUser(name);
     const t = await sambaApp();
     const agent = request.agent(t.app);
-    // No Negotiate offered to this client (no user agent): /signin answers with the form; the
-    // ticket still goes to /login for this pending sign-in.
+    // The form first (no user agent: no Negotiate offered); then the browser, as one Kerberos is
+    // offered to, brings its ticket to /login for this pending sign-in.
     const { pending } = await formOf(agent, await agent.get('/signin'));
-    const res = await agent.get(`/login?pending=${encodeURIComponent(pending)}`).set('Authorization', token.header);
+    const res = await agent.get(`/login?pending=${encodeURIComponent(pending)}`).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
     expect(res.status).toBe(403);
     expect(res.text).toContain('Your account has been disabled');
     expect(t.audits('signin.failure')).toEqual([expect.objectContaining({ method: 'kerberos', outcome: 'disabled' })]);

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { curlNegotiate, kinit, mitKdc, negotiateToken, ntlmToken } from '../harness/kerberos.js';
 import { USERS } from '../harness/users.js';
 import { listen } from '../e2e/browser.js';
-import { isSignInForm, location } from '../http/sign-in-flow.js';
+import { formOf, isSignInForm, location } from '../http/sign-in-flow.js';
 import { authorizeRedirect, expectAccepted, pathOf, samlSp, unsignedSpClient } from '../protocols/saml/sp-client.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
@@ -162,6 +162,22 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
     expect(res.headers['www-authenticate']).toBeUndefined();
     expect(res.text).toContain('name="Password"');
     expect(t.logs().some((l) => l.msg === 'kerberos: no sign-in from this Negotiate token; showing the form' && l.reason === reason)).toBe(true);
+    await t.services.directory.close();
+  });
+
+  it('a ticket brought to /login for a request that demands the password (or from a browser Kerberos is not offered to) is ignored: the form', async () => {
+    const t = await kerberosApp();
+    const agent = request.agent(t.app);
+    const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+    const demandsPassword = `/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: 'urn:federation:MicrosoftOnline', wauth: 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password' })}`;
+    for (const [start, userAgent] of [[demandsPassword, EDGE_ON_WINDOWS], ['/signin', 'curl/7.88.1']] as const) {
+      const { pending } = await formOf(agent, await agent.get(start).set('User-Agent', userAgent));
+      const res = await agent.get(`/login?pending=${encodeURIComponent(pending)}`).set('User-Agent', userAgent).set('Authorization', token.header);
+      expect(res.status, start).toBe(200);
+      expect(isSignInForm(res), start).toBe(true);
+      expect(res.text).not.toContain('wresult');
+    }
+    expect(t.audits('signin.success')).toHaveLength(0);
     await t.services.directory.close();
   });
 
