@@ -48,6 +48,14 @@ const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {
   'must-change-password': 403, 'logon-hours': 403, workstation: 403, 'rate-limited': 429, 'directory-unavailable': 503, missing: 400,
 };
 
+/** The ticket a browser sent (Authorization: Negotiate …), if it sent one. */
+function negotiateToken(req: Request): string | undefined {
+  const authorization = req.headers.authorization;
+  return authorization !== undefined && /^Negotiate\s/i.test(authorization) ? authorization.slice(10).trim() : undefined;
+}
+
+const loginUrl = (pending: PendingSignIn) => `/login?pending=${encodeURIComponent(pending.id)}`;
+
 const signinExpired = () =>
   new IdpError('signin_expired', 'This sign-in took too long or was already used. Go back to the application and start again.', 'unknown or expired pending sign-in');
 
@@ -74,7 +82,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
   const askForTicket = (req: Request, res: Response, pending: PendingSignIn) => {
     markResponse(res, { signInForm: true });
     setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
-    const formUrl = `/login?pending=${encodeURIComponent(pending.id)}&negotiate=no`;
+    const formUrl = `${loginUrl(pending)}&negotiate=no`;
     res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
     deps.render(req, res, 'negotiate', { formUrl }, 401);
   };
@@ -91,13 +99,12 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
     const negotiate = deps.negotiate;
     const offered = negotiate !== undefined && offersNegotiate(req, pending, negotiate);
     if (req.method !== 'GET' || (offered && request.oneTime)) {
-      res.redirect(303, `/login?pending=${encodeURIComponent(pending.id)}`);
+      res.redirect(303, loginUrl(pending));
       return;
     }
     if (offered) {
-      const authorization = req.headers.authorization;
-      if (authorization !== undefined && /^Negotiate\s/i.test(authorization)) return signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
-      return askForTicket(req, res, pending);
+      const ticket = negotiateToken(req);
+      return ticket === undefined ? askForTicket(req, res, pending) : signInWithKerberos(req, res, pending, ticket, negotiate);
     }
     showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
   };
@@ -116,9 +123,9 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
     if (negotiate) {
       // A ticket counts only where the policy offers Kerberos: never for a request that demands the
       // password or a fresh sign-in, nor from outside the network or an unlisted browser.
-      const authorization = req.headers.authorization;
-      if (authorization !== undefined && /^Negotiate\s/i.test(authorization) && offersNegotiate(req, pending, negotiate)) {
-        await signInWithKerberos(req, res, pending, authorization.slice(10).trim(), negotiate);
+      const ticket = negotiateToken(req);
+      if (ticket !== undefined && offersNegotiate(req, pending, negotiate)) {
+        await signInWithKerberos(req, res, pending, ticket, negotiate);
         return;
       }
       // One attempt per pending sign-in: a browser without a ticket renders the 401's body, which
