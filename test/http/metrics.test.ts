@@ -66,8 +66,9 @@ describe('/metrics after real sign-ins', () => {
 
   it('certificate days left, current only until a next certificate exists; process metrics', async () => {
     const t = await startMetricsApp();
-    // prom-client counts the process's CPU from when the app was made, and the kernel may account it
-    // in 10 ms ticks: spend some before the scrape, so the count is non-zero on any machine.
+    // The process metrics start at the first scrape (metrics.ts), and prom-client counts CPU from
+    // then: a second scrape, after some CPU, shows it counting.
+    await scrape(t);
     for (const until = performance.now() + 60; performance.now() < until;);
     const { samples } = await scrape(t);
     const current = samples.find((s) => s.name === 'fedgate_signing_certificate_days_left' && s.labels.certificate === 'current');
