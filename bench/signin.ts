@@ -3,7 +3,9 @@
  * loopback HTTP from this process. Figures are per CPU-second of the SERVER process (read from
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
- *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --wrk-only | --cores [--rounds 3]]
+ *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --wrk-only | --cores [--rounds 3]] [--floor]
+ * --floor drives bench/floor-server.ts instead of fedgate (the portal and WS-Fed cases only): the
+ * least those requests cost here with the parts the design requires and nothing else.
  * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core
  * (SAML: each AuthnRequest written beforehand, wrk sending each once).
  * --cores instead runs `fedgate serve` itself over Redis state (a redis-server of the test
@@ -69,7 +71,13 @@ function benchConfig(port: number, dataDir: string, slapdUrl: string, spCert: st
   };
 }
 
-if (process.env.FEDGATE_BENCH_SERVER) {
+if (process.env.FEDGATE_BENCH_FLOOR) {
+  // --floor: the lean server of bench/floor-server.ts instead of fedgate, driven the same way.
+  const { startFloorServer } = await import('./floor-server.js');
+  process.send!(await startFloorServer(process.env.FEDGATE_BENCH_FLOOR));
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('disconnect', () => process.exit(0));
+} else if (process.env.FEDGATE_BENCH_SERVER) {
   // The server process: slapd URL from the parent, the app on an ephemeral port; logs are written
   // (their cost stays in) to a sink.
   const [{ createApp }, { parseConfig }, { createLogger }, { buildServices }] = await Promise.all([
@@ -88,14 +96,14 @@ if (process.env.FEDGATE_BENCH_SERVER) {
   process.on('SIGTERM', () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
 } else {
-  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, 'wrk-only': { type: 'boolean', default: false }, cores: { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' } } });
+  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, 'wrk-only': { type: 'boolean', default: false }, cores: { type: 'boolean', default: false }, floor: { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' } } });
   const seconds = Number(a.seconds);
   const concurrency = Number(a.concurrency);
   const { startSlapd, stopSlapd } = await import('../test/harness/servers.js');
   const slapd = await startSlapd('slapd-bench', 21431, 21681);
   const { generateSigningCertificate } = await import('../src/keys/generate-certificate.js');
   const spKey = await generateSigningCertificate('sp.bench.test', 86_400_000);
-  const child: ChildProcess = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, FEDGATE_BENCH_SERVER: slapd.url, FEDGATE_BENCH_SP_CERT: spKey.certPem }, execArgv: ['--import', 'tsx', ...(process.env.FEDGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FEDGATE_BENCH_PROF}`] : [])] });
+  const child: ChildProcess = fork(new URL(import.meta.url).pathname, [], { env: { ...process.env, [a.floor ? 'FEDGATE_BENCH_FLOOR' : 'FEDGATE_BENCH_SERVER']: slapd.url, FEDGATE_BENCH_SP_CERT: spKey.certPem }, execArgv: ['--import', 'tsx', ...(process.env.FEDGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FEDGATE_BENCH_PROF}`] : [])] });
   const { port, cert: idpCert } = await new Promise<{ port: number; cert: string }>((resolve) => child.once('message', resolve));
   /** Where the helpers below send requests: the in-process server, or (--cores) `fedgate serve`. */
   let base = `http://127.0.0.1:${port}`;
@@ -220,7 +228,9 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     ['fresh password sign-in + SAML Response (2 requests)', async (jar) => { jar.clear(); await samlSignOn(unsignedSp, jar, true); }],
   ];
 
-  console.log(`fedgate bench: ${seconds} s per case, ${concurrency} clients, server pid ${child.pid}, slapd ${slapd.url}, node ${process.version}`);
+  /** What the floor server (--floor) answers: the portal and WS-Fed, not OIDC or SAML. */
+  const FLOOR_CASES = new Set([cases[0]![0], cases[1]![0], cases[3]![0]]);
+  console.log(`${a.floor ? 'FLOOR (bench/floor-server.ts, not fedgate)' : 'fedgate'} bench: ${seconds} s per case, ${concurrency} clients, server pid ${child.pid}, slapd ${slapd.url}, node ${process.version}`);
   // This minute's physical limit: every token costs one RSA-2048 signature, and a shared machine's
   // speed drifts by a third over a day. Read the figures below against it.
   {
@@ -233,7 +243,7 @@ if (process.env.FEDGATE_BENCH_SERVER) {
     while (performance.now() - t0 < 2000) { sign('sha256', data, key); n++; }
     console.log(`RSA-2048 signatures alone, this process, this minute: ${(n / ((performance.now() - t0) / 1000)).toFixed(0)}/s (every token needs one)`);
   }
-  for (const [name, op, prepare] of a.cores || a['wrk-only'] ? [] : cases.filter(([n]) => !a.only || n.includes(a.only))) {
+  for (const [name, op, prepare] of a.cores || a['wrk-only'] ? [] : cases.filter(([n]) => (!a.only || n.includes(a.only)) && (!a.floor || FLOOR_CASES.has(n)))) {
     const latencies: number[] = [];
     const jars = await Promise.all(Array.from({ length: concurrency }, async () => { const jar: Jar = new Map(); if (prepare) await prepare(jar); return jar; }));
     const cpu0 = cpuOf(child.pid!);
@@ -266,21 +276,57 @@ if (process.env.FEDGATE_BENCH_SERVER) {
         + 'local i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i - 1) % #paths + 1])\nend\n');
       return ['-s', join(dir, 'each-once.lua')];
     };
+    /**
+     * Fresh sign-ins driven by wrk: each form it gets back is posted next (its pending sign-in,
+     * its CSRF token in the field and the cookie), every other request GETs Entra's redirect
+     * without a session. Prints how many tokens came back and how many answers were neither.
+     */
+    const freshSignIns = async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'fedgate-wrk-')), 'fresh.lua');
+      const csrfCookie = a.floor ? 'floor_csrf' : 'fedgate_csrf';
+      writeFileSync(file, `local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) forms = {}; tokens = 0; bad = 0 end
+request = function()
+  local form = table.remove(forms)
+  if not form then return wrk.format("GET", ${JSON.stringify(ENTRA)}) end
+  local body = "pending=" .. form.pending .. "&csrf=" .. form.csrf .. "&UserName=alice%40example.test&Password=Passw0rd%21alice"
+  return wrk.format("POST", "/login", { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "${csrfCookie}=" .. form.csrf }, body)
+end
+response = function(status, headers, body)
+  local pending = body:match('name="pending" value="([^"]*)"')
+  if pending then table.insert(forms, { pending = pending, csrf = body:match('name="csrf" value="([^"]*)"') })
+  elseif status == 200 and body:find('name="wresult"', 1, true) then tokens = tokens + 1
+  else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local t, b = 0, 0
+  for _, thread in ipairs(threads) do t = t + thread:get("tokens"); b = b + thread:get("bad") end
+  io.write(string.format("tokens %d bad %d\\n", t, b))
+end
+`);
+      return ['-s', file];
+    };
     const wrkCases: [string, string, string, (() => Promise<string[]>)?][] = [
-      ['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA],
+      ['portal SSO answer', '/signin', '/signin'], ['WS-Fed token, signed-in user', ENTRA, ENTRA], ['sign-in form at Entra\'s redirect', ENTRA, ''],
+      ['fresh sign-in + WS-Fed token', ENTRA, '', freshSignIns],
       ['SAML SSO, signed-in user', '/saml/sso', '/signin', () => eachOnce(unsignedSp)],
       ['SAML SSO, signed AuthnRequest', '/saml/sso', '/signin', () => eachOnce(signedSp)],
     ];
-    for (const [name, path, prepare, script] of wrkCases.filter(([n]) => !a.only || n.includes(a.only))) {
+    for (const [name, path, prepare, script] of wrkCases.filter(([n]) => (!a.only || n.includes(a.only)) && (!a.floor || !n.includes('SAML')))) {
       const jar: Jar = new Map();
-      await (await passwordSignIn(jar, prepare)).arrayBuffer();
+      if (prepare) await (await passwordSignIn(jar, prepare)).arrayBuffer();
       const scriptArgs = script ? await script() : [];
       const cpu0 = cpuOf(child.pid!);
       const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', ...scriptArgs, '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
       const serverCpu = cpuOf(child.pid!) - cpu0;
       const { requests, non2xx, p50, p99 } = wrkFigures(out);
-      console.log(`wrk, server pinned to one core: ${name.padEnd(30)} ${(requests / seconds).toFixed(0).padStart(6)}/s, ` +
-        `${(requests / serverCpu).toFixed(0).padStart(6)} per server CPU-second, p50 ${p50}, p99 ${p99}${non2xx ? `, ${non2xx} failed` : ''}`);
+      // The fresh case counts sign-ins (tokens), each two requests; its latencies are per request.
+      const counted = /^tokens (\d+) bad (\d+)/m.exec(out)?.map(Number);
+      if (script === freshSignIns && !counted) throw new Error(`wrk did not count the sign-ins:\n${out}`);
+      const [, tokens, bad] = counted ?? [0, requests, non2xx];
+      console.log(`wrk, server pinned to one core: ${name.padEnd(30)} ${(tokens! / seconds).toFixed(0).padStart(6)}/s, ` +
+        `${(tokens! / serverCpu).toFixed(0).padStart(6)} per server CPU-second, p50 ${p50}, p99 ${p99}${bad ? `, ${bad} failed` : ''}`);
     }
   }
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
