@@ -107,9 +107,14 @@ if (process.env.FEDGATE_BENCH_FLOOR) {
   const { port, cert: idpCert } = await new Promise<{ port: number; cert: string }>((resolve) => child.once('message', resolve));
   /** Where the helpers below send requests: the in-process server, or (--cores) `fedgate serve`. */
   let base = `http://127.0.0.1:${port}`;
-  const cpuOf = (pid: number) => {
+  /** CPU seconds of a process: user + system time (the kernel's part: its sockets' reads and writes). */
+  const cpuSplitOf = (pid: number) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // utime, stime: clock ticks of 10 ms
+  };
+  const cpuOf = (pid: number) => {
+    const { user, system } = cpuSplitOf(pid);
+    return user + system;
   };
   /** CPU seconds of a process and its children (a cluster primary and its workers), alive ones. */
   const treeCpuOf = (pid: number): number => {
@@ -317,16 +322,18 @@ end
       const jar: Jar = new Map();
       if (prepare) await (await passwordSignIn(jar, prepare)).arrayBuffer();
       const scriptArgs = script ? await script() : [];
-      const cpu0 = cpuOf(child.pid!);
+      const cpu0 = cpuSplitOf(child.pid!);
       const out = execFileSync('taskset', ['-c', '1', 'wrk', '-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', ...scriptArgs, '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
-      const serverCpu = cpuOf(child.pid!) - cpu0;
+      const cpu1 = cpuSplitOf(child.pid!);
+      const serverCpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system;
+      const systemShare = (cpu1.system - cpu0.system) / serverCpu;
       const { requests, non2xx, p50, p99 } = wrkFigures(out);
       // The fresh case counts sign-ins (tokens), each two requests; its latencies are per request.
       const counted = /^tokens (\d+) bad (\d+)/m.exec(out)?.map(Number);
       if (script === freshSignIns && !counted) throw new Error(`wrk did not count the sign-ins:\n${out}`);
       const [, tokens, bad] = counted ?? [0, requests, non2xx];
       console.log(`wrk, server pinned to one core: ${name.padEnd(30)} ${(tokens! / seconds).toFixed(0).padStart(6)}/s, ` +
-        `${(tokens! / serverCpu).toFixed(0).padStart(6)} per server CPU-second, p50 ${p50}, p99 ${p99}${bad ? `, ${bad} failed` : ''}`);
+        `${(tokens! / serverCpu).toFixed(0).padStart(6)} per server CPU-second (${(100 * systemShare).toFixed(0)}% of it in the kernel), p50 ${p50}, p99 ${p99}${bad ? `, ${bad} failed` : ''}`);
     }
   }
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

@@ -11,7 +11,7 @@ import type { RenderPage } from '../http/render.js';
 import type { SessionCookie } from '../http/session-cookie.js';
 import { pickMessages } from '../i18n/messages.js';
 import type { Sessions } from '../session/sessions.js';
-import { MAX_LOGIN_LENGTH, type PasswordFailure, type SignInPipeline } from './sign-in-pipeline.js';
+import { MAX_LOGIN_LENGTH, type FinishedSignIn, type PasswordFailure, type SignInPipeline } from './sign-in-pipeline.js';
 import type { SignOut } from '../protocols/saml/single-logout.js';
 import type { Resumers, ShowSignIn } from './sign-in-steps.js';
 import { markResponse } from '../observability/token-mark.js';
@@ -109,10 +109,13 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
     showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
   };
 
-  /** Signed in: the protocol's answer at once where it has registered how, else a redirect to its resume path. */
-  const resume = async (req: Request, res: Response, signedIn: { sessionId: string; resumeUrl: string }, pending: PendingSignIn) => {
-    const finish = deps.resumers.get(pending.resumePath);
-    if (finish) await finish(req, res, pending.id, signedIn.sessionId);
+  /** The protocol answers in this request where it has registered how (the pending sign-in is then used up at once). */
+  const finishesNow = (pending: PendingSignIn) => deps.resumers.has(pending.resumePath);
+
+  /** Signed in: the protocol's answer at once, else a redirect to its resume path. */
+  const resume = async (req: Request, res: Response, signedIn: { resumeUrl: string; finished?: FinishedSignIn | undefined }, pending: PendingSignIn) => {
+    const answer = deps.resumers.get(pending.resumePath);
+    if (answer && signedIn.finished) await answer(req, res, signedIn.finished);
     else res.redirect(303, signedIn.resumeUrl);
   };
 
@@ -152,7 +155,9 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
       showForm(req, res, pending.id, pending.application, pending.loginHint ?? '');
       return;
     }
-    const signedIn = await deps.pipeline.submitKerberos({ pendingId: pending.id, principal: result.principal, login, previousSessionId: deps.cookie.read(req) }, requestContext(req));
+    const signedIn = await deps.pipeline.submitKerberos({
+      pending, finishNow: finishesNow(pending), principal: result.principal, login, previousSessionId: deps.cookie.read(req),
+    }, requestContext(req));
     if (signedIn.kind === 'expired') throw signinExpired();
     if (signedIn.kind === 'failed') {
       showForm(req, res, pending.id, pending.application, login, signedIn.reason);
@@ -176,7 +181,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
       return;
     }
     const result = await deps.pipeline.submitPassword({
-      pendingId, login, password, keepMeSignedIn: formParam(req, 'Kmsi') === 'true', previousSessionId: deps.cookie.read(req),
+      pending, finishNow: finishesNow(pending), login, password, keepMeSignedIn: formParam(req, 'Kmsi') === 'true', previousSessionId: deps.cookie.read(req),
     }, requestContext(req));
     if (result.kind === 'expired') throw signinExpired();
     if (result.kind === 'failed') {

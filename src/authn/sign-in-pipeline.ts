@@ -29,8 +29,15 @@ export type StartResult =
 
 export type PasswordFailure = AuthFailure | 'rate-limited' | 'directory-unavailable';
 
+/** A sign-in the protocol answers now: its pending sign-in used up, the person's principal and sign-on. */
+export interface FinishedSignIn {
+  readonly pending: PendingSignIn;
+  readonly principal: Principal;
+  readonly ssoId: string;
+}
+
 export type PasswordResult =
-  | { readonly kind: 'signed-in'; readonly sessionId: string; readonly session: SsoSession; readonly resumeUrl: string }
+  | { readonly kind: 'signed-in'; readonly sessionId: string; readonly session: SsoSession; readonly resumeUrl: string; readonly finished?: FinishedSignIn }
   | { readonly kind: 'failed'; readonly reason: PasswordFailure }
   | { readonly kind: 'expired' };
 
@@ -55,7 +62,8 @@ export interface SignInPipeline {
    * windowstransport): the directory's account rules and the audit events of submitKerberos.
    */
   authenticateKerberos(input: ActiveKerberosInput, ctx: RequestContext): Promise<ActiveResult>;
-  finish(pendingId: string | undefined, sessionId: string | undefined): Promise<{ pending: PendingSignIn; principal: Principal; ssoId: string } | undefined>;
+  /** A completed pending sign-in, used up by the browser that completed it (GET resumePath?pending=). */
+  finish(pendingId: string | undefined, sessionId: string | undefined): Promise<FinishedSignIn | undefined>;
   /** Ends the session; `application` is where the sign-out came from (for the audit event). */
   signOut(sessionId: string | undefined, ctx: RequestContext, application?: string): Promise<SsoSession | undefined>;
 }
@@ -76,22 +84,30 @@ export interface ActivePasswordInput {
   readonly addresses?: readonly string[];
 }
 
-export interface PasswordInput {
-  readonly pendingId: string;
-  readonly login: string;
-  readonly password: string;
-  readonly keepMeSignedIn: boolean;
+/**
+ * How a sign-in ends: finishNow when the caller answers with the protocol's page in the same
+ * request (the pending sign-in is used up at once); else it is stored completed, for the
+ * protocol's resume request to finish (an OIDC interaction).
+ */
+interface Completion {
+  /** As pipeline.pending() returned it for this request. */
+  readonly pending: PendingSignIn;
+  readonly finishNow: boolean;
   /** The session cookie the browser already had (replaced: a sign-in always gets a new id). */
   readonly previousSessionId: string | undefined;
 }
 
-export interface KerberosInput {
-  readonly pendingId: string;
+export interface PasswordInput extends Completion {
+  readonly login: string;
+  readonly password: string;
+  readonly keepMeSignedIn: boolean;
+}
+
+export interface KerberosInput extends Completion {
   /** alice@EXAMPLE.COM, as the ticket names it (audited). */
   readonly principal: string;
   /** The directory login the principal maps to. */
   readonly login: string;
-  readonly previousSessionId: string | undefined;
 }
 
 export interface ActiveKerberosInput {
@@ -144,19 +160,30 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     id && PENDING_ID.test(id) ? store.get<PendingSignIn>(pendingKey(id)) : undefined;
 
   /** The person proved who they are: a new session (never the old id), then back to the protocol. */
-  const complete = async (pending: PendingSignIn, user: DirectoryUser, kind: AuthMethodKind, persistent: boolean,
-    previousSessionId: string | undefined, base: Omit<AuditEvent, 'type'>): Promise<PasswordResult> => {
+  const complete = async ({ pending, finishNow, previousSessionId }: Completion, user: DirectoryUser, kind: AuthMethodKind, persistent: boolean,
+    base: Omit<AuditEvent, 'type'>): Promise<PasswordResult> => {
     const previous = await sessions.destroy(previousSessionId);
     // The same person signing in again (ForceAuthn, wfresh=0) continues the sign-on: the applications
     // already told stay on the list for sign-out. Someone else starts their own.
     const continues = previous && previous.principal.user.dn === user.dn ? previous : undefined;
     const principal: Principal = { user, authentication: { kind, instant: new Date(now()).toISOString() } };
-    const { id: sessionId, session } = await sessions.create(principal, { persistent: persistent && deps.allowKeepMeSignedIn, continues });
-    await sessions.addRelyingParty(sessionId, pending.application);
-    const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
-    await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
+    const { id: sessionId, session } = await sessions.create(principal, {
+      persistent: persistent && deps.allowKeepMeSignedIn, continues, relyingParty: pending.application,
+    });
+    let finished: FinishedSignIn | undefined;
+    if (finishNow) {
+      // Used up here, once: of two posts of one form, the second gets "expired" and no session.
+      if (!(await store.take(pendingKey(pending.id)))) {
+        await sessions.destroy(sessionId);
+        return { kind: 'expired' };
+      }
+      finished = { pending, principal, ssoId: session.ssoId };
+    } else {
+      const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
+      await store.set(pendingKey(pending.id), completed, Math.max(1, pending.createdAt + deps.pendingLifetimeMs - now()));
+    }
     audit({ ...base, type: 'signin.success', user: user.userPrincipalName ?? user.username });
-    return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}` };
+    return { kind: 'signed-in', sessionId, session, resumeUrl: `${pending.resumePath}?pending=${encodeURIComponent(pending.id)}`, finished };
   };
 
   /** Rate limits (counted before the directory is asked), the directory, the failure counts, the audit of a failure. */
@@ -240,12 +267,10 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     pending: loadPending,
 
     async submitPassword(input, ctx) {
-      const pending = await loadPending(input.pendingId);
-      if (!pending) return { kind: 'expired' };
-      const base = { user: input.login, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'password' };
+      const base = { user: input.login, clientIp: ctx.clientIp, application: input.pending.application, requestId: ctx.requestId, method: 'password' };
       const checked = await checkPassword(input.login, input.password, [ctx.clientIp], base);
       if (checked.kind === 'failed') return checked;
-      return complete(pending, checked.user, 'password', input.keepMeSignedIn, input.previousSessionId, base);
+      return complete(input, checked.user, 'password', input.keepMeSignedIn, base);
     },
 
     async authenticatePassword(input, ctx) {
@@ -257,12 +282,10 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     },
 
     async submitKerberos(input, ctx) {
-      const pending = await loadPending(input.pendingId);
-      if (!pending) return { kind: 'expired' };
-      const base = { user: input.principal, clientIp: ctx.clientIp, application: pending.application, requestId: ctx.requestId, method: 'kerberos' };
+      const base = { user: input.principal, clientIp: ctx.clientIp, application: input.pending.application, requestId: ctx.requestId, method: 'kerberos' };
       const checked = await checkKerberosAccount(input.login, base);
       if (checked.kind === 'failed') return checked;
-      return complete(pending, checked.user, 'kerberos', false, input.previousSessionId, base);
+      return complete(input, checked.user, 'kerberos', false, base);
     },
 
     async authenticateKerberos(input, ctx) {

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { PendingSignIn } from '../core/pending-signin.js';
+import type { FinishedSignIn } from './sign-in-pipeline.js';
 
 /**
  * A browser's sign-in in two requests, as AD FS has it: the application's request (wsignin1.0, an
@@ -11,13 +12,13 @@ import type { PendingSignIn } from '../core/pending-signin.js';
  * form, or where Kerberos is offered the Negotiate challenge, whose repeated request brings the ticket.
  * A request that may be answered only once (a SAML AuthnRequest, its ID spent) is challenged at
  * /login instead, since the browser's repeat of it would be refused as a replay.
- * Resume: how a protocol finishes a completed pending sign-in, registered under its resumePath;
- * the sign-in POST calls it directly, and GET resumePath?pending= (after a Kerberos sign-in or a
- * redirect the form could not avoid) calls the same function.
+ * Resume: how a protocol answers a finished sign-in, registered under its resumePath; the sign-in
+ * POST calls it with the sign-in it just finished, and GET resumePath?pending= (after a redirect
+ * the form could not avoid) with what pipeline.finish() gave (undefined: expired or not this browser's).
  */
 export type ShowSignIn = (req: Request, res: Response, pending: PendingSignIn, request?: { readonly oneTime?: boolean }) => Promise<void>;
 
-export type Resume = (req: Request, res: Response, pendingId: string | undefined, sessionId: string | undefined) => Promise<void>;
+export type Resume = (req: Request, res: Response, done: FinishedSignIn | undefined) => Promise<void>;
 
 /** Resume handlers by resume path: filled by the protocols, read by the sign-in form. */
 export type Resumers = Map<string, Resume>;

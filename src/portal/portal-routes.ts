@@ -65,12 +65,11 @@ export function portalRoutes(deps: PortalDeps): { router: Router; resume: Resume
     else res.redirect(303, '/');
   });
 
-  const resume: Resume = async (_req, res, pendingId, sessionId) => {
-    const done = await deps.pipeline.finish(pendingId, sessionId);
+  const resume: Resume = async (_req, res, done) => {
     if (!done) throw new IdpError('signin_expired', 'This sign-in took too long or was already used. Start again from the start page.', 'resume without a completed pending sign-in');
     res.redirect(303, '/');
   };
-  router.get(PORTAL_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
+  router.get(PORTAL_RESUME_PATH, async (req, res) => resume(req, res, await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req))));
 
   return { router, resume };
 }

@@ -33,8 +33,11 @@ export interface SessionSettings {
 }
 
 export interface Sessions {
-  /** A new session (always a new id); `continues` is the same person's previous session, whose sign-on it carries on. */
-  create(principal: Principal, options: { persistent: boolean; continues?: SsoSession | undefined }): Promise<{ id: string; session: SsoSession }>;
+  /**
+   * A new session (always a new id); `continues` is the same person's previous session, whose
+   * sign-on it carries on; `relyingParty` is the application signed in to, on its list from the start.
+   */
+  create(principal: Principal, options: { persistent: boolean; continues?: SsoSession | undefined; relyingParty?: string }): Promise<{ id: string; session: SsoSession }>;
   /** The session if it exists and has neither expired nor idled out; refreshes the idle timer. */
   use(id: string | undefined): Promise<SsoSession | undefined>;
   addRelyingParty(id: string, relyingParty: string): Promise<void>;
@@ -49,6 +52,9 @@ export function sessionRef(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
 
+const withRelyingParty = (list: readonly string[], relyingParty: string | undefined) =>
+  relyingParty === undefined || list.includes(relyingParty) ? [...list] : [...list, relyingParty];
+
 export function createSessions(store: StateStore, settings: SessionSettings, now: () => number = Date.now): Sessions {
   const key = (id: string) => `session:${sessionRef(id)}`;
   const valid = (id: string | undefined): id is string => typeof id === 'string' && id.length > 0 && id.length <= 128;
@@ -57,7 +63,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
   const ttl = (s: SsoSession, t: number) => Math.max(1, Math.min(s.expiresAt, idleEnd(s)) - t);
 
   return {
-    async create(principal, { persistent, continues }) {
+    async create(principal, { persistent, continues, relyingParty }) {
       const t = now();
       const id = randomBytes(32).toString('base64url');
       const session: SsoSession = {
@@ -67,7 +73,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
         lastSeenAt: t,
         persistent,
         csrfToken: randomBytes(24).toString('base64url'),
-        relyingParties: continues?.relyingParties ?? [],
+        relyingParties: withRelyingParty(continues?.relyingParties ?? [], relyingParty),
         ssoId: continues?.ssoId ?? randomBytes(24).toString('base64url'),
       };
       await store.set(key(id), session, ttl(session, t));
@@ -92,7 +98,7 @@ export function createSessions(store: StateStore, settings: SessionSettings, now
       const session = await store.get<SsoSession>(key(id));
       if (!session || session.relyingParties.includes(relyingParty)) return;
       const t = now();
-      const updated = { ...session, relyingParties: [...session.relyingParties, relyingParty] };
+      const updated = { ...session, relyingParties: withRelyingParty(session.relyingParties, relyingParty) };
       await store.set(key(id), updated, ttl(updated, t));
     },
 

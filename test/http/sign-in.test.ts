@@ -177,7 +177,7 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const signInTo = async (login: string, password: string) => {
       const started = await pipeline.start({ application: 'portal', resumePath: '/signin/resume' }, undefined, ctx);
       if (started.kind !== 'login-required') throw new Error(started.kind);
-      const done = await pipeline.submitPassword({ pendingId: started.pending.id, login, password, keepMeSignedIn: false, previousSessionId: undefined }, ctx);
+      const done = await pipeline.submitPassword({ pending: started.pending, finishNow: false, login, password, keepMeSignedIn: false, previousSessionId: undefined }, ctx);
       if (done.kind !== 'signed-in') throw new Error(done.kind);
       return { pendingId: started.pending.id, sessionId: done.sessionId };
     };
@@ -188,6 +188,28 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     // Refusing Bob spent nothing: Alice's browser still finishes, once.
     expect((await pipeline.finish(alice.pendingId, alice.sessionId))?.principal.user.userPrincipalName).toBe(ALICE.login);
     expect(await pipeline.finish(alice.pendingId, alice.sessionId)).toBeUndefined();
+  });
+
+  it('finishNow (the form\'s POST answered with the token): the pending sign-in is used up at once, a second post of it gets "expired"', async () => {
+    const t = await startTestApp();
+    const { pipeline, sessions, store } = t.services;
+    const ctx = { clientIp: '127.0.0.1', requestId: 'finish-now-test' };
+    const started = await pipeline.start({ application: 'urn:test:app', resumePath: '/adfs/ls/resume' }, undefined, ctx);
+    if (started.kind !== 'login-required') throw new Error(started.kind);
+    const submit = () => pipeline.submitPassword({ pending: started.pending, finishNow: true, login: ALICE.login, password: ALICE.password, keepMeSignedIn: false, previousSessionId: undefined }, ctx);
+    const [first, second] = await Promise.all([submit(), submit()]);
+    const outcomes = [first.kind, second.kind].sort();
+    expect(outcomes).toEqual(['expired', 'signed-in']);
+    const won = first.kind === 'signed-in' ? first : second;
+    if (won.kind !== 'signed-in') throw new Error(won.kind);
+    expect(won.finished?.pending.id).toBe(started.pending.id);
+    expect(won.finished?.principal.user.userPrincipalName).toBe(ALICE.login);
+    expect(won.finished?.ssoId).toBe(won.session.ssoId);
+    // The application is on the session's list from the start (single logout tells it).
+    expect((await sessions.use(won.sessionId))?.relyingParties).toEqual(['urn:test:app']);
+    // Used up: nothing left for a resume request, and nothing stored under the pending id.
+    expect(await store.get(`pending:${started.pending.id}`)).toBeUndefined();
+    expect(await pipeline.finish(started.pending.id, won.sessionId)).toBeUndefined();
   });
 
   it('an unknown or expired pending sign-in gets an error page with a reference, no stack trace', async () => {

@@ -178,18 +178,17 @@ export function samlSsoRoutes(deps: SamlSsoDeps): { router: Router; fastSignOn: 
   };
 
   /** The Response for a completed pending sign-in: from the sign-in form's POST, or GET SAML_RESUME_PATH. */
-  const resume: Resume = async (req, res, pendingId, sessionId) => {
+  const resume: Resume = async (req, res, done) => {
     markResponse(res, { tokenProtocol: 'saml' });
-    const done = await deps.pipeline.finish(pendingId, sessionId);
     const state = done?.pending.protocolState as Partial<SamlSignInState> | undefined;
     const sp = state?.protocol === 'saml' && state.entityId !== undefined ? deps.serviceProviders.get(state.entityId) : undefined;
     // The SP's metadata may have changed since: the ACS must still be one it registers.
-    if (!done || !state || !sp || !sessionId || done.pending.resumePath !== SAML_RESUME_PATH || !sp.assertionConsumerServices.some((a) => a.url === state.acsUrl)) {
+    if (!done || !state || !sp || done.pending.resumePath !== SAML_RESUME_PATH || !sp.assertionConsumerServices.some((a) => a.url === state.acsUrl)) {
       throw expired();
     }
     await respond(req, res, sp, state as SamlSignInState, done.principal, done.ssoId);
   };
-  router.get(SAML_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
+  router.get(SAML_RESUME_PATH, async (req, res) => resume(req, res, await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req))));
 
   router.get('/saml/idp-initiated', async (req, res) => {
     const entityId = queryParam(req, 'sp');

@@ -115,9 +115,8 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
   };
 
   /** The token for a completed pending sign-in: from the sign-in form's POST, or GET WSFED_RESUME_PATH. */
-  const resume: Resume = async (req, res, pendingId, sessionId) => {
+  const resume: Resume = async (req, res, done) => {
     markResponse(res, { tokenProtocol: 'wsfed' });
-    const done = await deps.pipeline.finish(pendingId, sessionId);
     const state = done?.pending.protocolState as Partial<WsfedState> | undefined;
     const rp = state?.protocol === 'wsfed' && state.realm !== undefined ? byRealm.get(state.realm) : undefined;
     if (!done || !state || !rp || done.pending.resumePath !== WSFED_RESUME_PATH || state.replyUrl === undefined || !rp.replyUrls.includes(state.replyUrl)) {
@@ -125,7 +124,7 @@ export function wsfedRoutes(deps: WsfedRouteDeps): { router: Router; fastSignIn:
     }
     respond(req, res, rp, state as WsfedState, done.principal);
   };
-  router.get(WSFED_RESUME_PATH, (req, res) => resume(req, res, queryParam(req, 'pending'), deps.cookie.read(req)));
+  router.get(WSFED_RESUME_PATH, async (req, res) => resume(req, res, await deps.pipeline.finish(queryParam(req, 'pending'), deps.cookie.read(req))));
   for (const path of WSFED_PATHS) {
     router.get(path, dispatch);
     router.post(path, dispatch);
