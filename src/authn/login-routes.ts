@@ -6,7 +6,7 @@ import { readCookie, setCookie } from '../http/cookies.js';
 import type { PendingSignIn } from '../core/pending-signin.js';
 import type { NegotiateAcceptor } from './kerberos/negotiate-acceptor.js';
 import type { NegotiatePolicy } from './kerberos/negotiate-policy.js';
-import { requestContext } from '../http/request-context.js';
+import { NEGOTIATE_COOKIE, requestContext } from '../http/request-context.js';
 import type { RenderPage } from '../http/render.js';
 import type { SessionCookie } from '../http/session-cookie.js';
 import { pickMessages } from '../i18n/messages.js';
@@ -40,7 +40,6 @@ export interface NegotiateDeps {
   readonly policy: NegotiatePolicy;
 }
 
-const NEGOTIATE_COOKIE = 'fedgate_negotiate';
 
 /** HTTP status per outcome: a person reads the message; a script reads the status. */
 const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {

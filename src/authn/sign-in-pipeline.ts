@@ -20,6 +20,11 @@ import type { RateLimiter } from './rate-limit.js';
 export interface RequestContext {
   readonly clientIp: string;
   readonly requestId: string;
+  /**
+   * The pending sign-in a Negotiate challenge was sent for, when the browser repeats its request
+   * with a ticket: start() resumes it rather than storing (and counting) a second one.
+   */
+  readonly challengedPendingId?: string;
 }
 
 export type StartResult =
@@ -142,6 +147,15 @@ function isSameUser(user: DirectoryUser, login: string): boolean {
   return [user.userPrincipalName, user.mail, user.sAMAccountName, user.username].some((v) => v !== undefined && (v.toLowerCase() === typed || v.toLowerCase() === name));
 }
 
+/**
+ * Whether a pending sign-in, not yet completed, was stored for this same request (a browser
+ * repeating it with its Kerberos ticket): the request as start() would store it, field for field.
+ */
+function isSameRequest(pending: PendingSignIn, request: SignInRequest): boolean {
+  const { id: _id, createdAt: _createdAt, ...asked } = pending;
+  return JSON.stringify(asked) === JSON.stringify(request);
+}
+
 /** Whether an existing session may answer this request without asking the person again. */
 export function sessionSatisfies(session: SsoSession, request: Omit<SignInRequest, 'resumePath'>, now: number = Date.now()): boolean {
   if (request.forceFresh) return false;
@@ -248,11 +262,13 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
         return { kind: 'signed-in', principal: session.principal, ssoId: session.ssoId };
       }
       if (request.passive) return { kind: 'interaction-required' };
+      const loginHint = request.loginHint && request.loginHint.length <= MAX_LOGIN_LENGTH ? request.loginHint : undefined;
+      const challenged = await loadPending(ctx.challengedPendingId);
+      if (challenged && isSameRequest(challenged, { ...request, loginHint })) return { kind: 'login-required', pending: challenged };
       // Every start stores state before anyone has authenticated: bound it per address and in size.
       if (!(await deps.rateLimiter.allowStart(ctx.clientIp))) {
         throw new IdpError('rate_limited', 'Too many sign-in attempts. Wait a few minutes, then try again.', `sign-in starts from ${ctx.clientIp}`);
       }
-      const loginHint = request.loginHint && request.loginHint.length <= MAX_LOGIN_LENGTH ? request.loginHint : undefined;
       const pending: PendingSignIn = { ...request, loginHint, id: randomBytes(24).toString('base64url'), createdAt: now() };
       if (JSON.stringify(pending).length > MAX_PENDING_BYTES) throw badRequest('pending sign-in state too large');
       await store.set(pendingKey(pending.id), pending, deps.pendingLifetimeMs);

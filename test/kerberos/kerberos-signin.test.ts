@@ -73,6 +73,45 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
     expect(t.audits('signin.success')).toEqual([expect.objectContaining({ method: 'kerberos', user: 'alice@example.test' })]);
   });
 
+  it('the request repeated with the ticket resumes the sign-in its challenge started: one pending sign-in, one start counted', async () => {
+    const t = await kerberosApp();
+    /** Sign-ins started from 127.0.0.1 (counted per minute: every minute the block below spans). */
+    const startsDuring = async (block: () => Promise<void>) => {
+      const minute = () => Math.floor(Date.now() / 60_000);
+      const first = minute();
+      await block();
+      let starts = 0;
+      for (let m = first; m <= minute(); m++) {
+        starts += (await t.services.store.get<number>(`rl:start:127.0.0.1:${m}`)) ?? 0;
+        await t.services.store.delete(`rl:start:127.0.0.1:${m}`);
+      }
+      return starts;
+    };
+    for (const path of ['/signin', entraStart]) {
+      const agent = request.agent(t.app);
+      let challengedPending = '';
+      expect(await startsDuring(async () => {
+        const challenge = await agent.get(path).set('User-Agent', EDGE_ON_WINDOWS);
+        expect(challenge.status).toBe(401);
+        challengedPending = /pending=([^&]+)/.exec(String(challenge.headers.refresh))![1]!;
+        const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+        const answered = await agent.get(path).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
+        expect(answered.status).toBe(path === '/signin' ? 303 : 200);
+        if (path === entraStart) expect(readAutopost(answered.text).fields.wresult).toContain('authenticationmethod/windows');
+      })).toBe(1);
+      // The challenge's pending sign-in is the one the ticket used up: its form link says so.
+      const stale = await agent.get(`/login?pending=${challengedPending}&negotiate=no`).set('User-Agent', EDGE_ON_WINDOWS);
+      expect(stale.status).toBe(400);
+      expect(stale.text).toContain('already used');
+    }
+    // Without the challenge's cookie the repeat is a sign-in of its own.
+    expect(await startsDuring(async () => {
+      expect((await request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(401);
+      const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+      expect((await request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header)).status).toBe(303);
+    })).toBe(2);
+  });
+
   it('the whole Entra WS-Fed flow signed in by curl --negotiate: a token that says Windows authentication', async () => {
     const t = await kerberosApp();
     const { server, baseUrl } = await listen(t.app);
