@@ -26,7 +26,10 @@ interface Principal { readonly upn: string; readonly immutableId: string; readon
 const REPLY = 'https://login.microsoftonline.com/login.srf';
 const POOL = 8;
 
-export async function startFloorServer(slapdUrl: string): Promise<{ port: number; cert: string }> {
+/** The session cookie every floor process knows (bench --cores --floor: no state is shared between them). */
+export const FLOOR_SESSION = 'floor_session=bench-signed-in';
+
+export async function startFloorServer(slapdUrl: string, port = 0): Promise<{ port: number; cert: string }> {
   const { keyPem, certPem } = await generateSigningCertificate('floor.bench.test', 86_400_000);
   const key = parseSigningKey(keyPem, certPem, 'floor');
   const connect = async (bind: boolean) => {
@@ -52,7 +55,9 @@ export async function startFloorServer(slapdUrl: string): Promise<{ port: number
     }
   };
   const pending = new Map<string, { wctx: string; csrf: string }>();
-  const sessions = new Map<string, Principal>();
+  const sessions = new Map<string, Principal>([
+    [FLOOR_SESSION.split('=')[1]!, { upn: 'alice@example.test', immutableId: '1MOyofbliUeavN7wEjRWeA==', instant: new Date() }],
+  ]);
 
   const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const cookie = (req: IncomingMessage, name: string) => new RegExp(`(?:^|; )${name}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
@@ -140,6 +145,6 @@ export async function startFloorServer(slapdUrl: string): Promise<{ port: number
     res.writeHead(404).end();
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, cert: key.certificateBase64 };
 }

@@ -361,13 +361,16 @@ end
     /** Per case, the ratio of each round: the machine's speed drifts, so 1 and N workers alternate and the median is quoted. */
     const ratios = new Map<string, number[]>();
     const rounds = Number(a.rounds);
-    console.log(`fedgate bench --cores: fedgate serve over Redis, 1 worker pinned to one core then ${cores} workers on all, ${rounds} rounds, wrk ${concurrency} connections for ${seconds} s per case`);
+    const { FLOOR_SESSION } = await import('./floor-server.js');
+    console.log(`bench --cores: ${a.floor ? 'FLOOR (bench/floor-cluster.ts: node:cluster, no Redis)' : 'fedgate serve over Redis'}, 1 worker pinned to one core then ${cores} workers on all, ${rounds} rounds, wrk ${concurrency} connections for ${seconds} s per case`);
     for (let round = 0; round < rounds; round++) {
     const rates = new Map<string, number[]>();
     for (const workers of [1, cores]) {
       // One core is one core: the single worker (and its primary) pinned to core 0, or its GC and
       // libuv threads would take part of the second; N workers get every core, shared with wrk and redis.
-      const serve = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '../test/harness/run-cli.ts'), 'serve', '--config', configFile, '--workers', String(workers)];
+      const serve = a.floor
+        ? [process.execPath, '--import', 'tsx', join(import.meta.dirname, 'floor-cluster.ts'), slapd.url, String(port), String(workers)]
+        : [process.execPath, '--import', 'tsx', join(import.meta.dirname, '../test/harness/run-cli.ts'), 'serve', '--config', configFile, '--workers', String(workers)];
       const [command, ...args] = workers === 1 ? ['taskset', '-c', '0', ...serve] : serve;
       const server = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
@@ -379,9 +382,11 @@ end
       }
       for (const [name, path, prepare] of wrkCases.filter(([n]) => !a.only || n.includes(a.only))) {
         const jar: Jar = new Map();
-        await (await passwordSignIn(jar, prepare)).arrayBuffer();
+        // The floor's processes share no state: each knows one signed-in session.
+        if (!a.floor) await (await passwordSignIn(jar, prepare)).arrayBuffer();
+        const cookie = a.floor ? FLOOR_SESSION : cookieHeader(jar);
         const cpu0 = treeCpuOf(server.pid!);
-        const wrkOut = execFileSync('wrk', ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-H', `Cookie: ${cookieHeader(jar)}`, base + path], { encoding: 'utf8' });
+        const wrkOut = execFileSync('wrk', ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-H', `Cookie: ${cookie}`, base + path], { encoding: 'utf8' });
         const serverCpu = treeCpuOf(server.pid!) - cpu0;
         const { requests, non2xx, p50, p99 } = wrkFigures(wrkOut);
         rates.set(name, [...(rates.get(name) ?? []), requests / seconds]);
