@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -12,6 +14,7 @@ import { formOf, isSignInForm, location } from '../http/sign-in-flow.js';
 import { authorizeRedirect, expectAccepted, pathOf, samlSp, unsignedSpClient } from '../protocols/saml/sp-client.js';
 import { validateLoginSrfPost } from '../entra/login-srf.js';
 import { readAutopost } from '../protocols/wsfed/autopost.js';
+import { authorizationRequest, Browser, discover, OIDC_CLIENTS, redeem, WEB_APP } from '../protocols/oidc/oidc-harness.js';
 
 /**
  * Seamless Kerberos sign-in against a real MIT KDC (realm KRB.TEST), with the users in a real
@@ -110,6 +113,32 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
       const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
       expect((await request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header)).status).toBe(303);
     })).toBe(2);
+  });
+
+  it('an OpenID Connect code flow: the interaction answers 401 Negotiate, the repeated request with the ticket signs alice in, openid-client gets an ID token that says Windows', async () => {
+    // Over real HTTP: the issuer openid-client discovers is the address the app listens on.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const t = await kerberosApp({}, { server: { baseUrl }, relyingParties: OIDC_CLIENTS.filter((c) => c.identifier === WEB_APP.client_id) });
+      server.on('request', t.app);
+      const config = await discover({ t, baseUrl, issuer: `${baseUrl}/oidc` }, WEB_APP.client_id, WEB_APP.secret);
+      const browser = new Browser(baseUrl, EDGE_ON_WINDOWS);
+      const start = await authorizationRequest(config, WEB_APP.redirect);
+      const challenged = await browser.follow(start.url.href);
+      expect(challenged.page?.status).toBe(401);
+      expect(challenged.page?.headers.get('www-authenticate')).toBe('Negotiate');
+      expect(challenged.url).toContain('/oidc/interaction/');
+      const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+      const signedIn = await browser.follow(challenged.url, { headers: { authorization: token.header } });
+      expect(signedIn.left?.href.startsWith(`${WEB_APP.redirect}?`)).toBe(true);
+      const tokens = await redeem(config, start, signedIn.left!);
+      expect(tokens.claims()?.amr).toEqual(['wia']);
+      expect(t.audits('signin.success')).toEqual([expect.objectContaining({ method: 'kerberos', user: 'alice@example.test', application: WEB_APP.client_id })]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('the whole Entra WS-Fed flow signed in by curl --negotiate: a token that says Windows authentication', async () => {

@@ -111,7 +111,9 @@ export function oidcRoutes(deps: OidcRouteDeps): OidcRoutes {
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    claims: { openid: ['sub'], sid: null, auth_time: null, acr: null, ...Object.fromEntries(Object.entries(claims.byScope).map(([s, names]) => [s, [...names]])) },
+    // amr (RFC 8176) with every ID token, as Entra and AD FS send it: how the person signed in, pwd
+    // or wia (Windows integrated: Kerberos); never a method (MFA) that was not used.
+    claims: { openid: ['sub', 'amr'], sid: null, auth_time: null, acr: null, ...Object.fromEntries(Object.entries(claims.byScope).map(([s, names]) => [s, [...names]])) },
     scopes: ['openid', 'offline_access', ...Object.keys(claims.byScope)],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => createHmac('sha256', secrets.pairwiseSalt).update(`${client.clientId}\n${accountId}`).digest('base64url'),

@@ -37,6 +37,7 @@ describe('OpenID Connect: discovery and the authorization code flow', () => {
     expect(claims.iss).toBe(app.issuer);
     expect(claims.aud).toBe(WEB_APP.client_id);
     expect(claims.sub).not.toBe('a1b2c3d4-e5f6-4789-9abc-def012345678');
+    expect(claims.amr).toEqual(['pwd']); // RFC 8176: a password, and nothing more
     const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(userinfo).toMatchObject({ sub: claims.sub, name: 'Alice Anders', given_name: 'Alice', family_name: 'Anders', email: ALICE.login, preferred_username: ALICE.login });
     expect(app.t.audits('signin.success')).toHaveLength(1);

@@ -48,14 +48,22 @@ export async function discover(app: OidcApp, clientId: string, secret?: string, 
     secret ? client.ClientSecretBasic(secret) : client.None(), { execute: [client.allowInsecureRequests] });
 }
 
+interface BrowserRequest {
+  readonly method?: string;
+  readonly form?: Record<string, string>;
+  /** Sent with this request only (e.g. the Authorization a Negotiate challenge asked for). */
+  readonly headers?: Record<string, string>;
+}
+
 /** A browser: a cookie jar (one host) and redirects followed by hand, stopping outside fedgate. */
 export class Browser {
   private readonly jar = new Map<string, string>();
-  constructor(readonly baseUrl: string) {}
+  /** @param userAgent sent with every request, as a browser sends its own */
+  constructor(readonly baseUrl: string, private readonly userAgent?: string) {}
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+  async request(url: string, init: BrowserRequest = {}): Promise<Response> {
     const absolute = new URL(url, this.baseUrl);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...(this.userAgent ? { 'user-agent': this.userAgent } : {}), ...init.headers };
     if (this.jar.size > 0) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {
@@ -79,7 +87,7 @@ export class Browser {
    * Follows redirects (and oidc-provider's auto-submitted forms) from `url` while they stay on
    * fedgate. Ends at a redirect elsewhere ({ left: URL }) or a page ({ page: Response, html }).
    */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ left?: URL; page?: Response; html: string; url: string; posted?: Record<string, string> }> {
+  async follow(url: string, init: BrowserRequest = {}): Promise<{ left?: URL; page?: Response; html: string; url: string; posted?: Record<string, string> }> {
     let res = await this.request(url, init);
     let current = new URL(url, this.baseUrl).href;
     for (let hops = 0; hops < 20; hops++) {
