@@ -11,6 +11,7 @@ import { parseQueryOnce } from './http/params.js';
 import { securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { requestLogging } from './http/request-log.js';
 import { createRenderer, VIEWS_DIR } from './http/render.js';
+import { SECURE_COOKIES_SETTING } from './http/request-context.js';
 import { createSessionCookie } from './http/session-cookie.js';
 import { healthRoutes } from './observability/health-routes.js';
 import { clusterMetricsSource } from './observability/metrics-cluster.js';
@@ -56,6 +57,7 @@ export function createApp(services: Services): App {
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
   app.disable('etag'); // every page is no-store: an ETag would only cost a hash of each response
+  app.set(SECURE_COOKIES_SETTING, secure); // read where there is only the request (request-context.ts)
   app.use(parseQueryOnce);
   app.use(requestLogging(log, services.metrics.observeRequest));
   const headers = securityHeaders(secure);

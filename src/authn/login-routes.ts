@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { IdpError } from '../core/errors.js';
 import { csrfToken, verifyCsrf, verifyCsrfToken } from '../http/csrf.js';
 import { formParam, queryParam } from '../http/params.js';
-import { readCookie, setCookie } from '../http/cookies.js';
+import { cookieName, readCookie, setCookie } from '../http/cookies.js';
 import type { PendingSignIn } from '../core/pending-signin.js';
 import type { NegotiateAcceptor } from './kerberos/negotiate-acceptor.js';
 import type { NegotiatePolicy } from './kerberos/negotiate-policy.js';
@@ -80,7 +80,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
   /** The 401 that asks a browser for its Kerberos ticket; its body moves on to the form, once per pending sign-in. */
   const askForTicket = (req: Request, res: Response, pending: PendingSignIn) => {
     markResponse(res, { signInForm: true });
-    setCookie(res, NEGOTIATE_COOKIE, pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
+    setCookie(res, cookieName(NEGOTIATE_COOKIE, deps.secure), pending.id, { secure: deps.secure, maxAgeMs: 5 * 60_000 });
     const formUrl = `${loginUrl(pending)}&negotiate=no`;
     res.set('WWW-Authenticate', 'Negotiate').set('Refresh', `0; url=${formUrl}`);
     deps.render(req, res, 'negotiate', { formUrl }, 401);
@@ -132,7 +132,7 @@ export function loginRoutes(deps: LoginRouteDeps): { router: Router; showSignIn:
       }
       // One attempt per pending sign-in: a browser without a ticket renders the 401's body, which
       // moves on to the form at once (and the cookie and the query both stop a second 401).
-      if (offersNegotiate(req, pending, negotiate) && queryParam(req, 'negotiate') !== 'no' && readCookie(req, NEGOTIATE_COOKIE) !== pending.id) {
+      if (offersNegotiate(req, pending, negotiate) && queryParam(req, 'negotiate') !== 'no' && readCookie(req, cookieName(NEGOTIATE_COOKIE, deps.secure)) !== pending.id) {
         askForTicket(req, res, pending);
         return;
       }

@@ -149,10 +149,12 @@ function isSameUser(user: DirectoryUser, login: string): boolean {
 
 /**
  * Whether a pending sign-in, not yet completed, was stored for this same request (a browser
- * repeating it with its Kerberos ticket): the request as start() would store it, field for field.
+ * repeating it with its Kerberos ticket): the request as start() stores it, field for field (both
+ * sides are built by start() from a SignInRequest, so their properties come in the same order).
  */
 function isSameRequest(pending: PendingSignIn, request: SignInRequest): boolean {
-  const { id: _id, createdAt: _createdAt, ...asked } = pending;
+  if (pending.completedBySession !== undefined) return false;
+  const { id: _id, createdAt: _createdAt, completedBySession: _completed, ...asked } = pending;
   return JSON.stringify(asked) === JSON.stringify(request);
 }
 
@@ -176,6 +178,12 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
   /** The person proved who they are: a new session (never the old id), then back to the protocol. */
   const complete = async ({ pending, finishNow, previousSessionId }: Completion, user: DirectoryUser, kind: AuthMethodKind, persistent: boolean,
     base: Omit<AuditEvent, 'type'>): Promise<PasswordResult> => {
+    // Used up first, once: of two posts of one form, the second gets "expired" and changes nothing
+    // (no session made or ended). Past this point a failure means starting again, as any expiry.
+    if (finishNow && !(await store.take(pendingKey(pending.id)))) {
+      audit({ ...base, type: 'signin.failure', outcome: 'already-used' });
+      return { kind: 'expired' };
+    }
     const previous = await sessions.destroy(previousSessionId);
     // The same person signing in again (ForceAuthn, wfresh=0) continues the sign-on: the applications
     // already told stay on the list for sign-out. Someone else starts their own.
@@ -186,11 +194,6 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
     });
     let finished: FinishedSignIn | undefined;
     if (finishNow) {
-      // Used up here, once: of two posts of one form, the second gets "expired" and no session.
-      if (!(await store.take(pendingKey(pending.id)))) {
-        await sessions.destroy(sessionId);
-        return { kind: 'expired' };
-      }
       finished = { pending, principal, ssoId: session.ssoId };
     } else {
       const completed: PendingSignIn = { ...pending, completedBySession: sessionRef(sessionId) };
@@ -263,8 +266,13 @@ export function createSignInPipeline(deps: PipelineDeps): SignInPipeline {
       }
       if (request.passive) return { kind: 'interaction-required' };
       const loginHint = request.loginHint && request.loginHint.length <= MAX_LOGIN_LENGTH ? request.loginHint : undefined;
+      // Resumed once: of two requests repeated with tickets at once (two tabs share the challenge's
+      // cookie), the second starts its own, as it would have without the cookie.
       const challenged = await loadPending(ctx.challengedPendingId);
-      if (challenged && isSameRequest(challenged, { ...request, loginHint })) return { kind: 'login-required', pending: challenged };
+      if (challenged && isSameRequest(challenged, { ...request, loginHint })
+        && (await store.setIfAbsent(`${pendingKey(challenged.id)}:resumed`, true, deps.pendingLifetimeMs))) {
+        return { kind: 'login-required', pending: challenged };
+      }
       // Every start stores state before anyone has authenticated: bound it per address and in size.
       if (!(await deps.rateLimiter.allowStart(ctx.clientIp))) {
         throw new IdpError('rate_limited', 'Too many sign-in attempts. Wait a few minutes, then try again.', `sign-in starts from ${ctx.clientIp}`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DirectoryUnavailableError } from '../../src/core/errors.js';
 import type { Directory } from '../../src/directory/directory.js';
 import { startTestApp } from '../harness/app.js';
@@ -197,9 +197,14 @@ describe('sign-in page and SSO session (file directory, real app over HTTP)', ()
     const started = await pipeline.start({ application: 'urn:test:app', resumePath: '/adfs/ls/resume' }, undefined, ctx);
     if (started.kind !== 'login-required') throw new Error(started.kind);
     const submit = () => pipeline.submitPassword({ pending: started.pending, finishNow: true, login: ALICE.login, password: ALICE.password, keepMeSignedIn: false, previousSessionId: undefined }, ctx);
+    const created = vi.spyOn(sessions, 'create');
     const [first, second] = await Promise.all([submit(), submit()]);
     const outcomes = [first.kind, second.kind].sort();
     expect(outcomes).toEqual(['expired', 'signed-in']);
+    // The second made no session (and ended none): its sign-in was already used, and the audit says so.
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(t.audits('signin.success')).toHaveLength(1);
+    expect(t.audits('signin.failure')).toEqual([expect.objectContaining({ outcome: 'already-used', user: ALICE.login })]);
     const won = first.kind === 'signed-in' ? first : second;
     if (won.kind !== 'signed-in') throw new Error(won.kind);
     expect(won.finished?.pending.id).toBe(started.pending.id);

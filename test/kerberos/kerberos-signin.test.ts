@@ -113,6 +113,48 @@ describe('Kerberos (SPNEGO) sign-in with an MIT KDC', () => {
       const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
       expect((await request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header)).status).toBe(303);
     })).toBe(2);
+    // A cookie from the challenge of another request is not this request's sign-in: a start of its own.
+    const agent = request.agent(t.app);
+    expect(await startsDuring(async () => {
+      expect((await agent.get('/signin').set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(401);
+      const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+      const answered = await agent.get(entraStart).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header);
+      expect(answered.status).toBe(200);
+      expect(readAutopost(answered.text).fields.wctx).toBe('estsredirect=2'); // Entra's sign-in, not the portal's
+    })).toBe(2);
+  });
+
+  it('over https the challenge\'s cookie is __Host- prefixed, and only that name resumes its sign-in (a sibling sub-domain cannot plant it)', async () => {
+    const t = await kerberosApp({}, { server: { baseUrl: 'https://localhost' } });
+    const challenge = await request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS);
+    expect(challenge.status).toBe(401);
+    const setCookie = ([] as string[]).concat(challenge.headers['set-cookie'] ?? []).find((c) => c.includes('fedgate_negotiate='));
+    expect(setCookie).toMatch(/^__Host-fedgate_negotiate=[A-Za-z0-9_-]+; .*Secure/);
+    const pendingId = /^__Host-fedgate_negotiate=([^;]+)/.exec(setCookie!)![1]!;
+    const repeat = async (cookie: string) => {
+      const token = await negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache });
+      return request(t.app).get('/signin').set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header).set('Cookie', cookie);
+    };
+    const formOfChallenge = () => request(t.app).get(`/login?pending=${pendingId}&negotiate=no`).set('User-Agent', EDGE_ON_WINDOWS);
+    // The unprefixed name (what another sub-domain could set) is ignored: the challenged sign-in is untouched.
+    expect((await repeat(`fedgate_negotiate=${pendingId}`)).status).toBe(303);
+    expect((await formOfChallenge()).status).toBe(200);
+    // The real cookie resumes it: used up.
+    expect((await repeat(`__Host-fedgate_negotiate=${pendingId}`)).status).toBe(303);
+    const stale = await formOfChallenge();
+    expect(stale.status).toBe(400);
+    expect(stale.text).toContain('already used');
+  });
+
+  it('two tabs repeating the challenged request with their tickets at once both sign in: the challenge\'s sign-in is resumed once, the other starts its own', async () => {
+    const t = await kerberosApp();
+    const agent = request.agent(t.app);
+    expect((await agent.get(entraStart).set('User-Agent', EDGE_ON_WINDOWS)).status).toBe(401);
+    const tokens = await Promise.all([1, 2].map(() => negotiateToken({ krb5Config: kdc.krb5Config, ccache: aliceCache })));
+    const answers = await Promise.all(tokens.map((token) => agent.get(entraStart).set('User-Agent', EDGE_ON_WINDOWS).set('Authorization', token.header)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    for (const answer of answers) expect(readAutopost(answer.text).fields.wresult).toContain('authenticationmethod/windows');
+    expect(t.audits('signin.success')).toHaveLength(2);
   });
 
   it('an OpenID Connect code flow: the interaction answers 401 Negotiate, the repeated request with the ticket signs alice in, openid-client gets an ID token that says Windows', async () => {
