@@ -3,7 +3,7 @@
  * loopback HTTP from this process. Figures are per CPU-second of the SERVER process (read from
  * /proc), so the client's own cost is not counted: "per core" as the README quotes it.
  *
- *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --wrk-only | --cores [--rounds 3]] [--floor]
+ *   npx tsx bench/signin.ts [--seconds 5] [--concurrency 16] [--only WS-Fed|SAML] [--wrk | --wrk-only | --cores [--rounds 9]] [--floor]
  * --floor drives bench/floor-server.ts instead of fedgate (the portal and WS-Fed cases only): the
  * least those requests cost here with the parts the design requires and nothing else.
  * --wrk also drives the single-request cases with wrk (apt-get install wrk) from the other core
@@ -96,7 +96,7 @@ if (process.env.FEDGATE_BENCH_FLOOR) {
   process.on('SIGTERM', () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
 } else {
-  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, 'wrk-only': { type: 'boolean', default: false }, cores: { type: 'boolean', default: false }, floor: { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' } } });
+  const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, only: { type: 'string' }, wrk: { type: 'boolean', default: false }, 'wrk-only': { type: 'boolean', default: false }, cores: { type: 'boolean', default: false }, floor: { type: 'boolean', default: false }, rounds: { type: 'string', default: '9' } } });
   const seconds = Number(a.seconds);
   const concurrency = Number(a.concurrency);
   const { startSlapd, stopSlapd } = await import('../test/harness/servers.js');
