@@ -40,7 +40,6 @@ export interface NegotiateDeps {
   readonly policy: NegotiatePolicy;
 }
 
-
 /** HTTP status per outcome: a person reads the message; a script reads the status. */
 const FAILURE_STATUS: Record<PasswordFailure | 'missing', number> = {
   'invalid-credentials': 401, 'locked-out': 403, disabled: 403, 'account-expired': 403, 'password-expired': 403,
